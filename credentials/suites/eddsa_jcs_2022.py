@@ -1,0 +1,27 @@
+"""The ``eddsa-jcs-2022`` cryptosuite (W3C Data Integrity EdDSA Cryptosuites v1.0).
+
+Transformation is the JSON Canonicalization Scheme (RFC 8785); the proof
+configuration carries the document's ``@context`` when it has one; the hash
+data is SHA-256(proof configuration) || SHA-256(document). JSON-LD is not
+processed for the signature, but the verifier still expands the document in
+safe mode, so undefined terms are rejected under both suites.
+"""
+
+import hashlib
+from typing import Any
+
+from credentials.canonicalization import canonicalize_jcs
+
+NAME = "eddsa-jcs-2022"
+
+
+def hash_data(
+    document: dict[str, Any], proof_config: dict[str, Any], loader: Any = None
+) -> bytes:
+    """Return the 64 bytes that the Ed25519 signature covers."""
+    config = dict(proof_config)
+    if "@context" in document:
+        config["@context"] = document["@context"]
+    proof_hash = hashlib.sha256(canonicalize_jcs(config)).digest()
+    document_hash = hashlib.sha256(canonicalize_jcs(document)).digest()
+    return proof_hash + document_hash

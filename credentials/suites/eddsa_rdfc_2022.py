@@ -1,0 +1,42 @@
+"""The ``eddsa-rdfc-2022`` cryptosuite (W3C Data Integrity EdDSA Cryptosuites v1.0).
+
+Transformation is RDFC-1.0 canonicalization of the JSON-LD document; the proof
+configuration takes the document's ``@context`` and is canonicalized the same
+way; the hash data is SHA-256(proof configuration) || SHA-256(document).
+"""
+
+import hashlib
+from typing import Any
+
+from credentials.canonicalization import canonicalize_rdfc
+
+NAME = "eddsa-rdfc-2022"
+
+
+def transform(document: dict[str, Any], loader: Any = None) -> bytes:
+    """Return the RDFC-1.0 canonical N-Quads of ``document`` as UTF-8."""
+    return canonicalize_rdfc(document, loader).encode("utf-8")
+
+
+def canonical_proof_config(
+    proof_config: dict[str, Any], document: dict[str, Any], loader: Any = None
+) -> bytes:
+    """Return the canonical N-Quads of the proof configuration.
+
+    The configuration is interpreted with the document's ``@context``, as the
+    suite's "proof configuration" algorithm sets it.
+    """
+    config = dict(proof_config)
+    config["@context"] = document.get("@context")
+    return canonicalize_rdfc(config, loader).encode("utf-8")
+
+
+def hash_data(
+    document: dict[str, Any], proof_config: dict[str, Any], loader: Any = None
+) -> bytes:
+    """Return the 64 bytes that the Ed25519 signature covers."""
+    proof_hash = hashlib.sha256(
+        canonical_proof_config(proof_config, document, loader)
+    ).digest()
+    document_hash = hashlib.sha256(transform(document, loader)).digest()
+    return proof_hash + document_hash

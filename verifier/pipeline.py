@@ -1,0 +1,510 @@
+"""The verification pipeline for credentials and presentations.
+
+Every rule is one check, reported in a fixed order so that HR and scripts
+read the same report each time:
+
+credential: ``well-formed``, ``contexts-allowed``, ``proof``,
+``verification-method``, ``issuer-known`` (a warning only),
+``validity-period``.
+
+presentation: ``well-formed``, ``contexts-allowed``, ``proof``,
+``verification-method``, ``challenge``, ``domain``, ``holder-binding``,
+then each credential's own checks.
+
+A check that cannot run because an earlier one failed is reported as failed
+with the reason, so the report always has the same rows. Nothing here
+reaches the network: contexts come from the bundle and DIDs from the
+resolver passed in (did:key by default).
+"""
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from credentials.canonicalization import expand
+from credentials.datamodel import (
+    as_list,
+    check_credential,
+    check_presentation,
+    issuer_id,
+)
+from credentials.datetimes import parse_date_time_stamp
+from credentials.document_loader import DEFAULT_LOADER
+from credentials.errors import (
+    ContextNotAllowed,
+    CredentialError,
+    MalformedDocument,
+    UndefinedTerm,
+)
+from credentials.proofs import (
+    ASSERTION_METHOD,
+    AUTHENTICATION,
+    DidResolver,
+    Proof,
+    check_purpose,
+    parse_proof,
+    resolve_verification_method,
+    verify_signature,
+)
+from keys.did_key import did_of, resolve_did_key
+from keys.multikey import Ed25519PublicMultikey
+from verifier.registry import EMPTY_REGISTRY, IssuerRegistry
+from verifier.results import VerificationResult
+
+logger = logging.getLogger(__name__)
+
+# Limits on input from outside: a training credential is about 2 KB and a
+# presentation of a whole passport about 30 KB, so these leave wide room
+# while bounding the work a hostile document can cause.
+MAX_DOCUMENT_BYTES = 512 * 1024
+MAX_NESTING_DEPTH = 32
+
+NOT_CHECKED = "Not checked, because the document is not well-formed."
+
+
+def parse_json_document(
+    data: str | bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> Any:
+    """Parse JSON text from outside, within the size and nesting limits.
+
+    :raises MalformedDocument: for oversized, invalid or too deeply nested
+        JSON, naming the limit or the position of the error.
+    """
+    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    if size > max_bytes:
+        raise MalformedDocument(
+            f"The document is {size} bytes; the limit is {max_bytes} bytes."
+        )
+    try:
+        document = json.loads(data)
+    except UnicodeDecodeError as error:
+        raise MalformedDocument(f"The document is not UTF-8 text: {error}.") from error
+    except json.JSONDecodeError as error:
+        raise MalformedDocument(
+            f"The document is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}."
+        ) from error
+    except RecursionError as error:
+        raise MalformedDocument("The document is nested too deeply.") from error
+    check_nesting(document)
+    return document
+
+
+def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
+    """Raise :class:`MalformedDocument` if ``document`` nests deeper than ``limit``."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            raise MalformedDocument(
+                f"The document nests objects and arrays more than {limit} levels deep."
+            )
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _context_urls(value: Any) -> list[str]:
+    """Return every context URL named anywhere in a document."""
+    urls: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if key == "@context":
+                    urls.extend(u for u in as_list(child) if isinstance(u, str))
+                    stack.extend(c for c in as_list(child) if isinstance(c, dict))
+                else:
+                    stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return list(dict.fromkeys(urls))
+
+
+def _check_contexts(
+    result: VerificationResult, document: dict[str, Any], loader: Any
+) -> bool:
+    refused = [url for url in _context_urls(document) if not loader.allows(url)]
+    if refused:
+        result.add(
+            "contexts-allowed",
+            False,
+            "Context " + ", ".join(repr(url) for url in refused) + " is not one "
+            "of the bundled contexts, so it was not loaded.",
+        )
+        return False
+    try:
+        expand({k: v for k, v in document.items() if k != "proof"}, loader)
+    except (ContextNotAllowed, UndefinedTerm) as error:
+        result.add("contexts-allowed", False, str(error))
+        return False
+    except MalformedDocument as error:
+        result.add("contexts-allowed", False, str(error))
+        return False
+    result.add(
+        "contexts-allowed",
+        True,
+        "Every context is bundled and every term is defined.",
+    )
+    return True
+
+
+def _check_proof(
+    result: VerificationResult,
+    document: dict[str, Any],
+    *,
+    purpose: str,
+    expected_controller: str | None,
+    controller_role: str,
+    resolve_did: DidResolver,
+    loader: Any,
+) -> Proof | None:
+    """Add the ``proof`` and ``verification-method`` checks; return the proof."""
+    try:
+        proof = parse_proof(document)
+    except CredentialError as error:
+        result.add("proof", False, str(error))
+        result.add(
+            "verification-method", False, "Not checked, because the proof is unusable."
+        )
+        return None
+
+    key: Ed25519PublicMultikey | None
+    try:
+        key = resolve_verification_method(
+            proof.verification_method, purpose, resolve_did
+        )
+        key_problem = None
+    except CredentialError as error:
+        key, key_problem = None, str(error)
+
+    if key is None:
+        result.add(
+            "proof",
+            False,
+            "The signature could not be checked, because its key could not be "
+            "resolved.",
+        )
+    else:
+        try:
+            valid = verify_signature(document, proof, key, loader)
+        except CredentialError as error:
+            result.add("proof", False, f"The signature could not be checked: {error}")
+        else:
+            if valid:
+                result.add(
+                    "proof",
+                    True,
+                    f"The {proof.cryptosuite} signature is valid: the document "
+                    "has not been changed since it was signed.",
+                )
+            else:
+                result.add(
+                    "proof",
+                    False,
+                    f"The {proof.cryptosuite} signature does not match: the "
+                    "document was changed after signing, or signed with another "
+                    "key.",
+                )
+
+    if key_problem is not None:
+        result.add("verification-method", False, key_problem)
+    elif expected_controller is None:
+        result.add(
+            "verification-method",
+            False,
+            f"The document names no {controller_role}, so the signing key "
+            "cannot be tied to anyone.",
+        )
+    elif did_of(proof.verification_method) != expected_controller:
+        result.add(
+            "verification-method",
+            False,
+            f"The signing key {proof.verification_method!r} belongs to "
+            f"{did_of(proof.verification_method)!r}, not to the {controller_role} "
+            f"{expected_controller!r}.",
+        )
+    else:
+        result.add(
+            "verification-method",
+            True,
+            f"The signing key belongs to the {controller_role} and is authorised "
+            f"for {purpose}.",
+        )
+    return proof
+
+
+def _check_validity(
+    result: VerificationResult, document: dict[str, Any], now: datetime
+) -> None:
+    valid_from = document.get("validFrom")
+    valid_until = document.get("validUntil")
+    if valid_from is not None and parse_date_time_stamp(valid_from) > now:
+        result.add("validity-period", False, f"Not valid yet: valid from {valid_from}.")
+    elif valid_until is not None and parse_date_time_stamp(valid_until) < now:
+        result.add("validity-period", False, f"Expired: valid until {valid_until}.")
+    elif valid_until is not None:
+        result.add("validity-period", True, f"Valid until {valid_until}.")
+    else:
+        result.add("validity-period", True, "Valid, with no end date.")
+
+
+def _skip(result: VerificationResult, ids: tuple[str, ...], reason: str) -> None:
+    for check_id in ids:
+        result.add(check_id, False, reason)
+
+
+CREDENTIAL_CHECKS = (
+    "well-formed",
+    "contexts-allowed",
+    "proof",
+    "verification-method",
+    "issuer-known",
+    "validity-period",
+)
+
+
+def verify_credential(
+    document: Any,
+    *,
+    now: datetime | None = None,
+    registry: IssuerRegistry = EMPTY_REGISTRY,
+    resolve_did: DidResolver = resolve_did_key,
+    loader: Any = None,
+) -> VerificationResult:
+    """Verify a credential and return one check per rule.
+
+    :param document: the parsed credential, or its JSON text or bytes (parsed
+        within :data:`MAX_DOCUMENT_BYTES`).
+    :param now: the instant to check the validity period against (default:
+        the current time).
+    :param registry: the partnership's issuers; an issuer outside it is a
+        warning that does not make the result unverified.
+    :param resolve_did: returns the DID document for a DID (default: did:key,
+        resolved locally).
+    :returns: a :class:`VerificationResult`; it never raises for bad input.
+    """
+    result = VerificationResult()
+    loader = loader or DEFAULT_LOADER
+    now = now or datetime.now(UTC)
+    try:
+        if isinstance(document, str | bytes):
+            document = parse_json_document(document)
+        else:
+            check_nesting(document)
+    except MalformedDocument as error:
+        result.add("well-formed", False, str(error))
+        _skip(result, CREDENTIAL_CHECKS[1:], NOT_CHECKED)
+        return result
+
+    problems = check_credential(document)
+    if problems:
+        result.add("well-formed", False, " ".join(problems))
+        _skip(result, CREDENTIAL_CHECKS[1:], NOT_CHECKED)
+        return result
+    result.document = document
+    result.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
+    _verify_well_formed_credential(result, document, now, registry, resolve_did, loader)
+    return result
+
+
+def _verify_well_formed_credential(
+    result: VerificationResult,
+    document: dict[str, Any],
+    now: datetime,
+    registry: IssuerRegistry,
+    resolve_did: DidResolver,
+    loader: Any,
+) -> None:
+    if not _check_contexts(result, document, loader):
+        _skip(
+            result,
+            ("proof", "verification-method"),
+            "Not checked, because the contexts are not allowed.",
+        )
+    else:
+        _check_proof(
+            result,
+            document,
+            purpose=ASSERTION_METHOD,
+            expected_controller=issuer_id(document),
+            controller_role="issuer",
+            resolve_did=resolve_did,
+            loader=loader,
+        )
+
+    issuer = issuer_id(document)
+    member = registry.lookup(issuer)
+    if member is not None:
+        result.add(
+            "issuer-known", True, f"Issued by {member.name}, a partnership member."
+        )
+    else:
+        result.add(
+            "issuer-known",
+            False,
+            f"Issuer {issuer!r} is not a member of the partnership; decide "
+            "whether to accept it.",
+            severity="warning",
+        )
+    _check_validity(result, document, now)
+
+
+PRESENTATION_CHECKS = (
+    "well-formed",
+    "contexts-allowed",
+    "proof",
+    "verification-method",
+    "challenge",
+    "domain",
+    "holder-binding",
+)
+
+
+def _holder_id(presentation: dict[str, Any]) -> str | None:
+    holder = presentation.get("holder")
+    if isinstance(holder, dict):
+        holder = holder.get("id")
+    return holder if isinstance(holder, str) else None
+
+
+def verify_presentation(
+    document: Any,
+    *,
+    challenge: str | None,
+    domain: str | None,
+    now: datetime | None = None,
+    registry: IssuerRegistry = EMPTY_REGISTRY,
+    resolve_did: DidResolver = resolve_did_key,
+    loader: Any = None,
+) -> VerificationResult:
+    """Verify a presentation and each credential in it.
+
+    The presentation's proof must have purpose ``authentication``, be made by
+    a key of its ``holder``, and carry exactly the expected ``challenge`` and
+    ``domain``; every credential's subject must be that holder.
+
+    :param challenge: the challenge the verifier issued. None fails the
+        ``challenge`` check, since a presentation without one can be replayed.
+    :param domain: the verifier's domain; None fails the ``domain`` check.
+    :returns: a :class:`VerificationResult` whose ``credentials`` holds each
+        credential's result; it never raises for bad input.
+    """
+    result = VerificationResult()
+    loader = loader or DEFAULT_LOADER
+    now = now or datetime.now(UTC)
+    try:
+        if isinstance(document, str | bytes):
+            document = parse_json_document(document)
+        else:
+            check_nesting(document)
+    except MalformedDocument as error:
+        result.add("well-formed", False, str(error))
+        _skip(result, PRESENTATION_CHECKS[1:], NOT_CHECKED)
+        return result
+
+    problems = check_presentation(document)
+    if problems:
+        result.add("well-formed", False, " ".join(problems))
+        _skip(result, PRESENTATION_CHECKS[1:], NOT_CHECKED)
+        return result
+    result.document = document
+    result.add("well-formed", True, "The presentation follows the VC Data Model 2.0.")
+
+    holder = _holder_id(document)
+    proof = None
+    if _check_contexts(result, document, loader):
+        proof = _check_proof(
+            result,
+            document,
+            purpose=AUTHENTICATION,
+            expected_controller=holder,
+            controller_role="holder",
+            resolve_did=resolve_did,
+            loader=loader,
+        )
+    else:
+        _skip(
+            result,
+            ("proof", "verification-method"),
+            "Not checked, because the contexts are not allowed.",
+        )
+
+    _check_challenge_and_domain(result, proof, challenge, domain)
+
+    credentials = as_list(document.get("verifiableCredential", []))
+    unbound = [
+        index
+        for index, credential in enumerate(credentials)
+        if holder is None
+        or any(
+            isinstance(subject, dict) and subject.get("id") != holder
+            for subject in as_list(credential.get("credentialSubject"))
+        )
+    ]
+    if not credentials:
+        result.add("holder-binding", False, "The presentation holds no credentials.")
+    elif unbound:
+        result.add(
+            "holder-binding",
+            False,
+            f"Credential(s) {', '.join(str(i + 1) for i in unbound)} name a "
+            f"subject other than the holder {holder!r}.",
+        )
+    else:
+        result.add(
+            "holder-binding",
+            True,
+            "Every credential was issued to the holder who signed the presentation.",
+        )
+
+    for credential in credentials:
+        inner = VerificationResult()
+        inner.document = credential
+        inner.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
+        _verify_well_formed_credential(
+            inner, credential, now, registry, resolve_did, loader
+        )
+        result.credentials.append(inner)
+    return result
+
+
+def _check_challenge_and_domain(
+    result: VerificationResult,
+    proof: Proof | None,
+    challenge: str | None,
+    domain: str | None,
+) -> None:
+    if proof is None:
+        _skip(
+            result,
+            ("challenge", "domain"),
+            "Not checked, because the proof is unusable.",
+        )
+        return
+    if challenge is None:
+        result.add(
+            "challenge",
+            False,
+            "No expected challenge was given, so the presentation could be a replay.",
+        )
+    else:
+        problems = check_purpose(proof, AUTHENTICATION, challenge=challenge)
+        if problems:
+            result.add("challenge", False, " ".join(problems))
+        else:
+            result.add("challenge", True, "The challenge matches the one issued.")
+    if domain is None:
+        result.add("domain", False, "No expected domain was given.")
+    elif domain not in proof.domain:
+        result.add(
+            "domain",
+            False,
+            f"The presentation was made for domain {proof.config.get('domain')!r}, "
+            f"not {domain!r}.",
+        )
+    else:
+        result.add("domain", True, f"The presentation was made for {domain}.")

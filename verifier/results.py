@@ -1,0 +1,74 @@
+"""Verification results: one check per rule, in a fixed order."""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one verification rule, in plain words.
+
+    A failed check of severity ``"warning"`` is reported but does not make
+    the document unverified.
+    """
+
+    id: str
+    passed: bool
+    message: str
+    severity: Severity = "error"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the check as ``{"id", "passed", "message", "severity"}``."""
+        return {
+            "id": self.id,
+            "passed": self.passed,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+@dataclass
+class VerificationResult:
+    """The checks of one credential or presentation.
+
+    ``credentials`` holds the result of each credential inside a
+    presentation, in the order they appear.
+    """
+
+    checks: list[Check] = field(default_factory=list)
+    credentials: list["VerificationResult"] = field(default_factory=list)
+    document: dict[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Whether every error-severity check passed, nested ones included."""
+        own = all(c.passed for c in self.checks if c.severity == "error")
+        return own and bool(self.checks) and all(r.verified for r in self.credentials)
+
+    def add(
+        self, id: str, passed: bool, message: str, severity: Severity = "error"
+    ) -> None:
+        """Append a check."""
+        self.checks.append(Check(id, passed, message, severity))
+
+    def check(self, id: str) -> Check:
+        """Return the check with ``id``.
+
+        :raises KeyError: if no check has that id.
+        """
+        for check in self.checks:
+            if check.id == id:
+                return check
+        raise KeyError(id)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return ``{"verified", "checks"}``, plus ``"credentials"`` if any."""
+        output: dict[str, Any] = {
+            "verified": self.verified,
+            "checks": [check.to_json() for check in self.checks],
+        }
+        if self.credentials:
+            output["credentials"] = [r.to_json() for r in self.credentials]
+        return output
