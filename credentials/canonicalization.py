@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import rfc8785
-from pyld import jsonld  # type: ignore[import-untyped]
+from pyld import jsonld
 
 from credentials.document_loader import DEFAULT_LOADER
 from credentials.errors import ContextNotAllowed, MalformedDocument, UndefinedTerm
@@ -39,7 +39,7 @@ def _find_cause(error: BaseException) -> BaseException | None:
 
 
 def _jsonld_message(error: BaseException) -> str:
-    messages = []
+    messages: list[str] = []
     current: BaseException | None = error
     while current is not None and len(messages) < 4:
         text = current.args[0] if current.args else type(current).__name__

@@ -19,7 +19,7 @@ from credentials.canonicalization import expand
 from credentials.datamodel import as_list, is_url
 from credentials.datetimes import format_date_time_stamp, parse_date_time_stamp
 from credentials.errors import InvalidDateTime, ProofError
-from credentials.suites import hash_data_for
+from credentials.suites import cryptosuite_for, hash_data_for
 from keys.did_key import did_of, resolve_did_key
 from keys.errors import InvalidKey, InvalidMultibase
 from keys.multibase import decode_base58btc, encode_base58btc
@@ -92,7 +92,7 @@ def add_proof(
             f"Proof purpose {proof_purpose!r} is not supported; use one of "
             f"{', '.join(PROOF_PURPOSES)}."
         )
-    hash_data = hash_data_for(cryptosuite)
+    suite = cryptosuite_for(cryptosuite)
     if created is None:
         created = datetime.now(UTC)
     if isinstance(created, datetime):
@@ -118,9 +118,12 @@ def add_proof(
     # Safe mode for both suites: JCS does not read contexts to sign, but an
     # undefined term would still be meaningless to every JSON-LD reader.
     expand(unsecured, loader)
-    signature = signer.sign(hash_data(unsecured, config, loader))
+    signature = signer.sign(suite.hash_data(unsecured, config, loader))
     secured = dict(unsecured)
-    secured["proof"] = {**config, "proofValue": encode_base58btc(signature)}
+    secured["proof"] = {
+        **suite.proof_options(unsecured, config),
+        "proofValue": encode_base58btc(signature),
+    }
     return secured
 
 

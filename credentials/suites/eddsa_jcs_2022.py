@@ -15,13 +15,26 @@ from credentials.canonicalization import canonicalize_jcs
 NAME = "eddsa-jcs-2022"
 
 
+def proof_options(
+    document: dict[str, Any], proof_config: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the proof configuration with the document's ``@context`` added.
+
+    The suite's proof configuration copies ``@context`` from the unsecured
+    document, and the finished proof keeps it, so a verifier can check that
+    the document's contexts were not replaced after signing.
+    """
+    config = dict(proof_config)
+    if "@context" in document:
+        config["@context"] = document["@context"]
+    return config
+
+
 def hash_data(
     document: dict[str, Any], proof_config: dict[str, Any], loader: Any = None
 ) -> bytes:
     """Return the 64 bytes that the Ed25519 signature covers."""
-    config = dict(proof_config)
-    if "@context" in document:
-        config["@context"] = document["@context"]
+    config = proof_options(document, proof_config)
     proof_hash = hashlib.sha256(canonicalize_jcs(config)).digest()
     document_hash = hashlib.sha256(canonicalize_jcs(document)).digest()
     return proof_hash + document_hash

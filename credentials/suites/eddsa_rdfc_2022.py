@@ -13,6 +13,17 @@ from credentials.canonicalization import canonicalize_rdfc
 NAME = "eddsa-rdfc-2022"
 
 
+def proof_options(
+    document: dict[str, Any], proof_config: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the proof as it is added to the document: the configuration unchanged.
+
+    The rdfc suite reads the proof configuration with the document's
+    ``@context`` while hashing, but does not copy it into the proof.
+    """
+    return dict(proof_config)
+
+
 def transform(document: dict[str, Any], loader: Any = None) -> bytes:
     """Return the RDFC-1.0 canonical N-Quads of ``document`` as UTF-8."""
     return canonicalize_rdfc(document, loader).encode("utf-8")
