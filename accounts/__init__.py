@@ -1,0 +1,1 @@
+"""User accounts, roles and sign-in shared by every web page of the platform."""

@@ -1,0 +1,301 @@
+"""The ``passport`` command line.
+
+Commands that need no database (``keys generate``, ``sign``, ``verify``) run
+without one; the others use ``DATABASE_URL`` and ``PASSPORT_DATA_DIR``.
+"""
+
+import json
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from credentials.datetimes import parse_date_time_stamp
+from credentials.errors import CredentialError, InvalidDateTime
+from credentials.proofs import add_proof
+from credentials.suites import SUITES
+from keys.errors import KeyPackageError
+from keys.multikey import Ed25519KeyPair
+
+EXIT_VERIFIED = 0
+EXIT_NOT_VERIFIED = 1
+EXIT_USAGE = 2
+
+
+def _read_input(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.BadParameter(
+            f"cannot read {path!r}: {error}", param_hint="FILE"
+        ) from error
+
+
+def _parse_json(text: str, path: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(
+            f"{path!r} is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}.",
+            param_hint="FILE",
+        ) from error
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
+def main(verbose: bool) -> None:
+    """Staff Passport: portable NHS training credentials."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.group()
+def keys() -> None:
+    """Create Ed25519 key files."""
+
+
+@keys.command("generate")
+@click.option("--seed", help="32-byte seed as 64 hex digits (default: random).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Key file to write (Multikey JSON with the secret key, mode 0600).",
+)
+def keys_generate_command(seed: str | None, out: Path) -> None:
+    """Write a new Ed25519 key pair as a Multikey JSON file.
+
+    The file holds the secret key: keep it private. An existing file is
+    never overwritten.
+    """
+    if seed is None:
+        pair = Ed25519KeyPair.generate()
+    else:
+        try:
+            seed_bytes = bytes.fromhex(seed)
+            pair = Ed25519KeyPair.from_seed(seed_bytes)
+        except (ValueError, KeyPackageError):
+            raise click.BadParameter(
+                f"{seed!r} is not 64 hexadecimal digits (32 bytes).",
+                param_hint="--seed",
+            ) from None
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise click.BadParameter(
+            f"{str(out)!r} already exists; choose another path or remove it first.",
+            param_hint="--out",
+        ) from None
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot create {str(out)!r}: {error}", param_hint="--out"
+        ) from error
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(pair.to_multikey(include_secret=True), handle, indent=2)
+        handle.write("\n")
+    click.echo(f"Wrote {out} for {pair.did}")
+
+
+def _load_key_file(path: Path) -> Ed25519KeyPair:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return Ed25519KeyPair.from_multikey(document)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.BadParameter(
+            f"cannot read key file {str(path)!r}: {error}", param_hint="--key"
+        ) from error
+    except KeyPackageError as error:
+        raise click.BadParameter(str(error), param_hint="--key") from error
+
+
+@main.command("sign")
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Multikey JSON key file with secretKeyMultibase.",
+)
+@click.option(
+    "--suite",
+    type=click.Choice(sorted(SUITES)),
+    default="eddsa-rdfc-2022",
+    show_default=True,
+    help="Data Integrity cryptosuite.",
+)
+@click.option(
+    "--created",
+    help="Proof creation time as an XSD dateTimeStamp (default: now, UTC).",
+)
+@click.argument("file")
+def sign_command(key_path: Path, suite: str, created: str | None, file: str) -> None:
+    """Sign the credential in FILE ('-' for stdin) and print it.
+
+    When the credential has no issuer, the key's DID becomes the issuer.
+    """
+    pair = _load_key_file(key_path)
+    document = _parse_json(_read_input(file), file)
+    if not isinstance(document, dict):
+        raise click.BadParameter(
+            "the credential must be a JSON object.", param_hint="FILE"
+        )
+    if created is not None:
+        try:
+            parse_date_time_stamp(created, field="--created")
+        except InvalidDateTime as error:
+            raise click.BadParameter(str(error), param_hint="--created") from error
+    document.setdefault("issuer", pair.controller)
+    issuer = document["issuer"]
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != pair.controller:
+        click.echo(
+            f"Warning: issuer {issuer_id!r} is not the key's controller "
+            f"{pair.controller!r}; verifiers will reject the binding.",
+            err=True,
+        )
+    try:
+        signed = add_proof(document, signer=pair, cryptosuite=suite, created=created)
+    except CredentialError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(signed, indent=2, ensure_ascii=False))
+
+
+@main.command("verify")
+@click.option("--challenge", help="Expected presentation challenge.")
+@click.option("--domain", help="Expected presentation domain.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--at",
+    "at",
+    help="Check the validity period at this XSD dateTimeStamp (default: now).",
+)
+@click.argument("file")
+def verify_command(
+    challenge: str | None, domain: str | None, as_json: bool, at: str | None, file: str
+) -> None:
+    """Verify the credential or presentation in FILE ('-' for stdin).
+
+    FILE may hold JSON or a wallet QR payload (text starting 'SP1:'). Exit
+    status: 0 verified, 1 not verified, 2 unreadable input or bad usage.
+    """
+    from passport.verification import verify_text
+
+    now = datetime.now(UTC)
+    if at is not None:
+        try:
+            now = parse_date_time_stamp(at, field="--at")
+        except InvalidDateTime as error:
+            raise click.BadParameter(str(error), param_hint="--at") from error
+    text = _read_input(file)
+    try:
+        result = verify_text(text, challenge=challenge, domain=domain, now=now)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="FILE") from error
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_checks(result)
+    sys.exit(EXIT_VERIFIED if result.verified else EXIT_NOT_VERIFIED)
+
+
+def _print_checks(result: Any, indent: str = "") -> None:
+    for check in result.checks:
+        if check.passed:
+            mark = "PASS"
+        elif check.severity == "warning":
+            mark = "WARN"
+        else:
+            mark = "FAIL"
+        click.echo(f"{indent}{mark}  {check.id}: {check.message}")
+    for index, inner in enumerate(result.credentials, start=1):
+        click.echo(f"{indent}Credential {index}:")
+        _print_checks(inner, indent + "  ")
+    if not indent:
+        click.echo("Verified." if result.verified else "Not verified.")
+
+
+@main.command("init")
+@click.option(
+    "--demo", is_flag=True, help="Seed the demo partnership, accounts and import."
+)
+def init_command(demo: bool) -> None:
+    """Create or upgrade the database; with --demo, seed the demo partnership.
+
+    Safe to run again: existing data is kept and nothing is issued twice.
+    """
+    from passport.db import upgrade_database
+    from passport.settings import Settings
+
+    settings = Settings.from_env()
+    upgrade_database(settings.database_url)
+    click.echo(f"Database ready: {_safe_url(settings.database_url)}")
+    if demo:
+        from passport.demo import seed_demo
+
+        seed_demo(settings, echo=click.echo)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("issue")
+@click.option(
+    "--org", "org_slug", required=True, help="Slug of the issuing organisation."
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Reference date; later achievement dates are rejected (default: today).",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def issue_command(org_slug: str, as_of: datetime | None, file: Path) -> None:
+    """Issue training credentials from an ESR-style team export (CSV).
+
+    Bad rows are listed with their line and column and never stop the good
+    ones; importing the same file again issues nothing new.
+    """
+    from passport.demo import run_import
+
+    summary = run_import(org_slug, file, as_of=as_of.date() if as_of else None)
+    for error in summary.rejected:
+        click.echo(f"Rejected {error}", err=True)
+    for warning in summary.warnings:
+        click.echo(f"Warning {warning}", err=True)
+    click.echo(
+        f"Read {summary.rows_read} rows: issued {summary.issued}, already issued "
+        f"{summary.already_issued}, rejected {len(summary.rejected)}; "
+        f"{summary.staff_added} new staff."
+    )
+
+
+@main.command("serve")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+)
+@click.option("--port", default=5000, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes.",
+)
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the web platform with gunicorn."""
+    from passport.server import run_server
+
+    run_server(host=host, port=port, workers=workers)

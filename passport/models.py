@@ -1,0 +1,16 @@
+"""The list of modules that define tables, for Alembic and the app."""
+
+import importlib
+
+TABLE_MODULES = (
+    "keys.store",
+    "accounts.models",
+    "issuer.models",
+    "wallet_web.models",
+)
+
+
+def import_all_models() -> None:
+    """Import every table module so that ``SQLModel.metadata`` knows them all."""
+    for name in TABLE_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,113 @@
+"""Verification as the command line and the platform run it.
+
+This wraps :mod:`verifier` with what a deployment adds: reading wallet QR
+payloads, telling credentials from presentations, and the partnership's
+issuers from the database.
+"""
+
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from credentials.errors import CredentialError, MalformedDocument
+from credentials.qr_payload import decode_credential
+from passport.settings import database_url_from_env
+from verifier import (
+    IssuerRegistry,
+    TrustedIssuer,
+    verify_credential,
+    verify_presentation,
+)
+from verifier.pipeline import parse_json_document
+from verifier.results import VerificationResult
+
+logger = logging.getLogger(__name__)
+
+QR_PREFIX = "SP1:"
+
+
+def parse_input(text: str) -> Any:
+    """Return the document in ``text``: JSON, or a wallet QR payload.
+
+    :raises ValueError: if the text is neither, naming the problem.
+    """
+    stripped = text.strip()
+    if stripped.upper().startswith(QR_PREFIX):
+        try:
+            return decode_credential(stripped)
+        except CredentialError as error:
+            raise ValueError(f"The QR payload is unreadable: {error}") from error
+    try:
+        return parse_json_document(stripped)
+    except MalformedDocument as error:
+        raise ValueError(str(error)) from error
+
+
+def is_presentation(document: Any) -> bool:
+    """Return whether ``document`` declares the type VerifiablePresentation."""
+    if not isinstance(document, dict):
+        return False
+    types = document.get("type")
+    listed = types if isinstance(types, list) else [types]
+    return "VerifiablePresentation" in listed
+
+
+def registry_from_database(database_url: str | None = None) -> IssuerRegistry:
+    """Return the partnership's issuers from the database, if there is one.
+
+    A missing SQLite file or an unmigrated database gives an empty registry
+    (every issuer is then reported as unknown); the file is never created.
+    """
+    url = database_url or database_url_from_env(dict(os.environ))
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (
+        not parsed.database or not Path(parsed.database).exists()
+    ):
+        return IssuerRegistry()
+    from passport.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT did, name, slug FROM organisation"))
+            return IssuerRegistry(
+                TrustedIssuer(did, name, slug) for did, name, slug in rows
+            )
+    except SQLAlchemyError as error:
+        logger.warning("issuer registry unavailable: %s", type(error).__name__)
+        return IssuerRegistry()
+    finally:
+        engine.dispose()
+
+
+def verify_text(
+    text: str,
+    *,
+    challenge: str | None,
+    domain: str | None,
+    now: datetime,
+    registry: IssuerRegistry | None = None,
+) -> VerificationResult:
+    """Verify the credential or presentation in ``text``.
+
+    :raises ValueError: if the text is unreadable, or is a presentation and
+        ``challenge`` or ``domain`` is missing.
+    """
+    document = parse_input(text)
+    registry = registry if registry is not None else registry_from_database()
+    if is_presentation(document):
+        if challenge is None or domain is None:
+            raise ValueError(
+                "The document is a presentation; pass the challenge and domain "
+                "the verifier expects with --challenge and --domain."
+            )
+        return verify_presentation(
+            document, challenge=challenge, domain=domain, now=now, registry=registry
+        )
+    return verify_credential(document, now=now, registry=registry)
