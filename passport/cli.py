@@ -299,3 +299,19 @@ def serve_command(host: str, port: int, workers: int) -> None:
     from passport.server import run_server
 
     run_server(host=host, port=port, workers=workers)
+
+
+# Command groups that feature packages define, as "module:attribute". Each
+# package adds its own line.
+COMMAND_GROUPS: tuple[str, ...] = ()
+
+
+def _add_command_groups() -> None:
+    import importlib
+
+    for path in COMMAND_GROUPS:
+        module_name, _, attribute = path.partition(":")
+        main.add_command(getattr(importlib.import_module(module_name), attribute))
+
+
+_add_command_groups()
