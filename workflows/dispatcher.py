@@ -1,0 +1,125 @@
+"""The timer dispatcher: claims due timers from the database and fires them.
+
+The database is the source of truth for timers. A dispatcher claims a batch
+of due rows by writing its id and a lease on them (with ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so several dispatchers never claim the same row),
+then fires each in its own transaction, which marks it fired only if it is
+still scheduled. A dispatcher that dies leaves leases that run out, and
+another dispatcher claims those timers again. On SQLite, run one dispatcher.
+"""
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from workflows.engine import WorkflowEngine
+from workflows.models import WorkflowTimer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 200
+DEFAULT_LEASE = timedelta(seconds=60)
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatcher pass did."""
+
+    claimed: int = 0
+    fired: int = 0
+    failed: int = 0
+    lateness_seconds: list[float] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Claims and fires due timers for one :class:`WorkflowEngine`."""
+
+    def __init__(
+        self,
+        engine: WorkflowEngine,
+        *,
+        dispatcher_id: str | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self.engine = engine
+        self.dispatcher_id = dispatcher_id or (
+            f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        )
+        self.batch_size = batch_size
+        self.lease = lease
+
+    def claim_due(self, now: datetime) -> list[int]:
+        """Claim up to one batch of due timers, earliest first."""
+        database = self.engine.engine
+        with Session(database) as session:
+            query = (
+                select(WorkflowTimer.id)
+                .where(col(WorkflowTimer.status) == "scheduled")
+                .where(col(WorkflowTimer.due_at) <= now)
+                .where(
+                    or_(
+                        col(WorkflowTimer.lease_until).is_(None),
+                        col(WorkflowTimer.lease_until) < now,
+                    )
+                )
+                .order_by(col(WorkflowTimer.due_at), col(WorkflowTimer.id))
+                .limit(self.batch_size)
+            )
+            if database.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = [timer_id for timer_id in session.exec(query) if timer_id is not None]
+            if ids:
+                session.execute(
+                    update(WorkflowTimer)
+                    .where(col(WorkflowTimer.id).in_(ids))
+                    .values(claimed_by=self.dispatcher_id, lease_until=now + self.lease)
+                    .execution_options(synchronize_session=False)
+                )
+            session.commit()
+        return ids
+
+    def run_once(self) -> DispatchReport:
+        """Claim the due timers and fire each of them once.
+
+        An error while firing one timer puts its instance on hold with the
+        reason and never stops the others.
+        """
+        report = DispatchReport()
+        while True:
+            ids = self.claim_due(self.engine.clock.now())
+            report.claimed += len(ids)
+            for timer_id in ids:
+                self._fire(timer_id, report)
+            if len(ids) < self.batch_size:
+                return report
+
+    def _fire(self, timer_id: int, report: DispatchReport) -> None:
+        try:
+            timer = self.engine.fire_timer(timer_id, dispatcher_id=self.dispatcher_id)
+        except Exception as error:  # noqa: BLE001 - one bad timer must not stop the rest
+            report.failed += 1
+            reason = f"timer {timer_id} failed: {type(error).__name__}: {error}"
+            logger.exception("workflow timer %s failed to fire", timer_id)
+            self.engine.hold_after_failure(timer_id, reason[:500])
+            return
+        if timer is not None:
+            report.fired += 1
+            if timer.lateness_seconds is not None:
+                report.lateness_seconds.append(timer.lateness_seconds)
+
+    def next_due(self) -> datetime | None:
+        """Return the earliest due time of a scheduled timer, if any."""
+        with Session(self.engine.engine) as session:
+            earliest = session.exec(
+                select(func.min(WorkflowTimer.due_at)).where(
+                    WorkflowTimer.status == "scheduled"
+                )
+            ).one()
+        return earliest
