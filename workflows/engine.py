@@ -1,7 +1,7 @@
 """The workflow service: publishing definitions, starting instances, tasks.
 
 Every change runs in its own transaction through :meth:`WorkflowEngine.
-_transact`, which retries on a lost optimistic lock, a unique-key race or a
+transact`, which retries on a lost optimistic lock, a unique-key race or a
 busy database, so callers see each operation happen once. This module knows
 nothing about Flask; the CLI, the JSON API and the pages call it.
 """
@@ -106,7 +106,7 @@ class WorkflowEngine:
 
     # -- transactions ------------------------------------------------------
 
-    def _transact(self, work: Callable[[Session], T]) -> T:
+    def transact(self, work: Callable[[Session], T]) -> T:
         for attempt in range(1, self.max_attempts + 1):
             with Session(self.engine, expire_on_commit=False) as session:
                 try:
@@ -176,7 +176,7 @@ class WorkflowEngine:
             )
             return PublishResult(row.id, definition.id, definition.version, True)
 
-        return self._transact(work)
+        return self.transact(work)
 
     def load_definition(
         self, session: Session, definition_id: str, version: int | None = None
@@ -234,7 +234,7 @@ class WorkflowEngine:
 
     # -- instances ---------------------------------------------------------
 
-    def _run(
+    def make_run(
         self, session: Session, instance: WorkflowInstance, actor: str, now: datetime
     ) -> Run:
         return Run(
@@ -310,7 +310,7 @@ class WorkflowEngine:
             )
             session.add(instance)
             session.flush()
-            run = self._run(session, instance, actor_of(account_id), now)
+            run = self.make_run(session, instance, actor_of(account_id), now)
             run._locked = True  # inserted in this transaction
             run.start()
             run.save()
@@ -319,7 +319,7 @@ class WorkflowEngine:
             )
             return StartResult(instance.id, True)
 
-        return self._transact(work)
+        return self.transact(work)
 
     def instance(self, instance_id: str) -> WorkflowInstance:
         with Session(self.engine) as session:
@@ -334,7 +334,7 @@ class WorkflowEngine:
         instance = session.get(WorkflowInstance, instance_id)
         if instance is None:
             raise InstanceNotFound(f"no workflow instance {instance_id!r}")
-        run = self._run(session, instance, actor_of(account_id), self.clock.now())
+        run = self.make_run(session, instance, actor_of(account_id), self.clock.now())
         run.lock()
         return run
 
@@ -347,7 +347,7 @@ class WorkflowEngine:
                 run.cancel_instance(reason)
             run.save()
 
-        self._transact(work)
+        self.transact(work)
 
     def signal(
         self, instance_id: str, name: str, *, account_id: int | None = None
@@ -372,7 +372,7 @@ class WorkflowEngine:
             run.save()
             return started
 
-        return self._transact(work)
+        return self.transact(work)
 
     def resume(self, instance_id: str, *, account_id: int | None = None) -> None:
         """Retry every step on hold, for example after correcting data."""
@@ -402,7 +402,7 @@ class WorkflowEngine:
                     self._finish_task(run, activity, dict(activity.data or {}))
             run.save()
 
-        self._transact(work)
+        self.transact(work)
 
     def _open(
         self, session: Session, instance_id: str, kind: str | None = None
@@ -458,7 +458,7 @@ class WorkflowEngine:
             run.save()
             return activity
 
-        return self._transact(work)
+        return self.transact(work)
 
     def start_work(self, task_id: int, *, account_id: int) -> WorkflowActivity:
         """Mark a claimed task ``in-progress``, claiming it first if needed."""
@@ -477,7 +477,7 @@ class WorkflowEngine:
             run.save()
             return activity
 
-        return self._transact(work)
+        return self.transact(work)
 
     def complete(
         self,
@@ -532,7 +532,7 @@ class WorkflowEngine:
                 )
             return response
 
-        return self._transact(work)
+        return self.transact(work)
 
     def _finish_task(
         self, run: Run, activity: WorkflowActivity, values: dict[str, Any]
@@ -580,7 +580,7 @@ class WorkflowEngine:
             instance = session.get(WorkflowInstance, timer.instance_id)
             assert instance is not None
             now = self.clock.now()
-            run = self._run(session, instance, "dispatcher", now)
+            run = self.make_run(session, instance, "dispatcher", now)
             run.lock()
             lateness = (now - timer.due_at).total_seconds()
             marked = session.execute(
@@ -607,7 +607,7 @@ class WorkflowEngine:
             run.save()
             return timer
 
-        return self._transact(work)
+        return self.transact(work)
 
     def _act_on_timer(
         self, run: Run, timer: WorkflowTimer, activity: WorkflowActivity
@@ -629,7 +629,7 @@ class WorkflowEngine:
                 return
             instance = session.get(WorkflowInstance, timer.instance_id)
             assert instance is not None
-            run = self._run(session, instance, "dispatcher", self.clock.now())
+            run = self.make_run(session, instance, "dispatcher", self.clock.now())
             run.lock()
             timer.status = "failed"
             session.add(timer)
@@ -638,7 +638,7 @@ class WorkflowEngine:
             run.event("instance.on-hold", data={"reason": reason, "timer": timer_id})
             run.save()
 
-        self._transact(work)
+        self.transact(work)
 
     # -- reading -----------------------------------------------------------
 
