@@ -9,6 +9,7 @@ another dispatcher claims those timers again. On SQLite, run one dispatcher.
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 import os
 import socket
 import uuid
@@ -47,6 +48,7 @@ class Dispatcher:
         dispatcher_id: str | None = None,
         batch_size: int = DEFAULT_BATCH,
         lease: timedelta = DEFAULT_LEASE,
+        workers: int | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher_id = dispatcher_id or (
@@ -54,6 +56,11 @@ class Dispatcher:
         )
         self.batch_size = batch_size
         self.lease = lease
+        # PostgreSQL lets several transactions fire timers side by side; an
+        # SQLite file has one writer, so more threads there only wait.
+        if workers is None:
+            workers = 4 if engine.engine.dialect.name == "postgresql" else 1
+        self.workers = workers
 
     def claim_due(self, now: datetime) -> list[int]:
         """Claim up to one batch of due timers, earliest first."""
@@ -67,6 +74,8 @@ class Dispatcher:
                     or_(
                         col(WorkflowTimer.lease_until).is_(None),
                         col(WorkflowTimer.lease_until) < now,
+                        # Its own earlier claims, left by a pass that stopped.
+                        col(WorkflowTimer.claimed_by) == self.dispatcher_id,
                     )
                 )
                 .order_by(col(WorkflowTimer.due_at), col(WorkflowTimer.id))
@@ -95,8 +104,12 @@ class Dispatcher:
         while True:
             ids = self.claim_due(self.engine.clock.now())
             report.claimed += len(ids)
-            for timer_id in ids:
-                self._fire(timer_id, report)
+            if self.workers > 1 and len(ids) > 1:
+                with ThreadPoolExecutor(self.workers) as pool:
+                    list(pool.map(lambda timer_id: self._fire(timer_id, report), ids))
+            else:
+                for timer_id in ids:
+                    self._fire(timer_id, report)
             if len(ids) < self.batch_size:
                 return report
 

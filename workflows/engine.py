@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from workflows.clock import Clock, SystemClock
@@ -592,11 +593,12 @@ class WorkflowEngine:
             )
             if marked.rowcount != 1:  # type: ignore[attr-defined]
                 raise ConcurrentChange(f"timer {timer_id} changed while firing")
-            timer.status, timer.fired_at, timer.lateness_seconds = (
-                "fired",
-                now,
-                lateness,
-            )
+            for name, value in (
+                ("status", "fired"),
+                ("fired_at", now),
+                ("lateness_seconds", lateness),
+            ):
+                set_committed_value(timer, name, value)
             activity = session.get(WorkflowActivity, timer.activity_id)
             assert activity is not None
             if activity.status in OPEN and instance.status not in (

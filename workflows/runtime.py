@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 OPEN = ("requested", "accepted", "in-progress", "on-hold")
 TERMINAL = ("completed", "cancelled", "failed")
 HUMAN_KINDS = ("task", "handoff")
+# Kinds of activity that can own timers (escalations, waits, repeat rounds).
+TIMED_KINDS = ("task", "handoff", "wait", "repeat")
 
 DefinitionLoader = Callable[[Session, str, int | None], tuple[int, Definition]]
 
@@ -148,8 +150,10 @@ class Run:
         status: str = "in-progress",
         iteration: int = 0,
         data: dict[str, Any] | None = None,
+        **routing: Any,
     ) -> WorkflowActivity:
         activity = WorkflowActivity(
+            **routing,
             instance_id=self.instance.id,
             parent_id=parent.id if parent else None,
             node_id=node.id,
@@ -292,13 +296,18 @@ class Run:
         spec = node.spec
         participant = spec["participant"]
         slot = participant["organisation"]
-        activity = self._new_activity(node, parent, status="requested")
-        activity.role = participant["role"]
-        activity.organisation = self.instance.organisations[slot]
-        activity.team = self.instance.teams.get(slot)
+        due_at = None
         if "timing" in spec and "due" in spec["timing"]:
-            activity.due_at = self.now + parse_duration(spec["timing"]["due"])
-        self.session.add(activity)
+            due_at = self.now + parse_duration(spec["timing"]["due"])
+        activity = self._new_activity(
+            node,
+            parent,
+            status="requested",
+            role=participant["role"],
+            organisation=self.instance.organisations[slot],
+            team=self.instance.teams.get(slot),
+            due_at=due_at,
+        )
         for step, escalation in enumerate(spec.get("escalation") or []):
             due = self.now + parse_duration(escalation["after"])
             self._schedule(activity, f"escalate:{step}", due)
@@ -332,9 +341,8 @@ class Run:
         )
 
     def _enter_wait(self, node: Node, parent: WorkflowActivity | None) -> None:
-        activity = self._new_activity(node, parent)
         due = self.now + parse_duration(node.spec["timing"]["duration"])
-        activity.due_at = due
+        activity = self._new_activity(node, parent, due_at=due)
         self._schedule(activity, "wait", due)
 
     def _enter_repeat(self, node: Node, parent: WorkflowActivity | None) -> None:
@@ -435,7 +443,8 @@ class Run:
         activity.completed_at = self.now
         activity.hold_reason = None
         self.session.add(activity)
-        self._cancel_timers([activity])
+        if activity.kind in TIMED_KINDS:
+            self._cancel_timers([activity])
         if activity.kind not in HUMAN_KINDS:
             self.event(
                 f"{activity.kind}.{status}", activity, {"step": activity.node_id}
@@ -583,8 +592,9 @@ class Run:
         node = self.definition.node(activity.node_id)
         period = parse_duration(node.spec["timing"]["every"])
         missed = missed_periods(timer.due_at, self.now, period)
-        timer.missed_periods = missed
-        self.session.add(timer)
+        if missed:
+            timer.missed_periods = missed
+            self.session.add(timer)
         policy = node.spec.get("catchUp", "once")
 
         if missed and policy == "skip":
