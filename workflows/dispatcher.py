@@ -9,10 +9,10 @@ another dispatcher claims those timers again. On SQLite, run one dispatcher.
 """
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 import os
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
