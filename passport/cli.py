@@ -303,7 +303,10 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 # Command groups that feature packages define, as "module:attribute". Each
 # package adds its own line.
-COMMAND_GROUPS: tuple[str, ...] = ()
+COMMAND_GROUPS: tuple[str, ...] = (
+    "workflows.cli:workflows_group",
+    "workflows.cli:scheduler_command",
+)
 
 
 def _add_command_groups() -> None:

@@ -56,6 +56,7 @@ T = TypeVar("T")
 # look like an NHS number, which must never be used as a reference.
 SUBJECT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 NHS_NUMBER_LIKE = re.compile(r"\d{10}")
+SIGNAL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 RETRYABLE_DATABASE_ERRORS = ("locked", "busy", "deadlock", "could not serialize")
 
 
@@ -302,7 +303,7 @@ class WorkflowEngine:
                 business_key=business_key,
                 subject_ref=subject_ref,
                 status="active",
-                variables=dict(data or {}),
+                variables={"signals": {}, **(data or {})},
                 organisations=dict(organisations),
                 teams=dict(teams or {}),
                 skip_nodes=[],
@@ -353,27 +354,74 @@ class WorkflowEngine:
     def signal(
         self, instance_id: str, name: str, *, account_id: int | None = None
     ) -> int:
-        """Start a round now in every running repeat that listens for ``name``
-        (a clinical change, a transfer), keeping its timetable.
+        """Record a clinical event (a change, a transfer, a discharge) on the
+        instance and on the protocols it called.
+
+        Conditions read it as ``signals``: ``"discharged" in signals``. Each
+        running repeat whose ``until`` now holds stops; each that lists
+        ``name`` in ``alsoOn`` starts a round at once, keeping its timetable.
 
         :returns: the number of repeats that started a round.
         """
+        if not SIGNAL_NAME.match(name):
+            raise WorkflowError(
+                f"signal {name!r} must be lower-case letters, digits and hyphens"
+            )
 
         def work(session: Session) -> int:
             run = self._locked_run(session, instance_id, account_id)
-            started = 0
-            for activity in self._open(session, instance_id, kind="repeat"):
-                node = run.definition.node(activity.node_id)
-                if activity.status == "in-progress" and name in node.spec.get(
-                    "alsoOn", []
-                ):
-                    run.next_iteration(activity, trigger=name)
-                    started += 1
-            run.event("signal.received", data={"signal": name, "repeats": started})
-            run.save()
-            return started
+            return self._signal(session, run, name, {run.instance.id: run})
 
         return self.transact(work)
+
+    def _signal_tree(self, run: Run, name: str) -> None:
+        """Send a signal to the outermost caller of ``run``'s instance, which
+        passes it down to every protocol it called."""
+        session = run.session
+        root = run.instance
+        while root.parent_activity_id is not None:
+            caller = session.get(WorkflowActivity, root.parent_activity_id)
+            assert caller is not None
+            parent = session.get(WorkflowInstance, caller.instance_id)
+            assert parent is not None
+            root = parent
+        runs = {run.instance.id: run}
+        root_run = runs.get(root.id)
+        if root_run is None:
+            root_run = run._run_for(root)
+            root_run.lock()
+            runs[root.id] = root_run
+        self._signal(session, root_run, name, runs)
+
+    def _signal(
+        self, session: Session, run: Run, name: str, runs: dict[str, Run]
+    ) -> int:
+        signals = dict(run.variables.get("signals") or {})
+        signals[name] = int(signals.get(name, 0)) + 1
+        run.variables["signals"] = signals
+        started = 0
+        for activity in self._open(session, run.instance.id):
+            if activity.status != "in-progress":
+                continue
+            node = run.definition.node(activity.node_id)
+            if activity.kind == "repeat":
+                listens = name in node.spec.get("alsoOn", [])
+                if not run.stop_if_done(activity) and listens:
+                    run.next_iteration(activity, trigger=name)
+                    started += 1
+            elif activity.kind == "call" and activity.child_instance_id:
+                child = session.get(WorkflowInstance, activity.child_instance_id)
+                if child is not None and child.status in ("active", "on-hold"):
+                    # One Run per instance, so its variables are written once.
+                    child_run = runs.get(child.id)
+                    if child_run is None:
+                        child_run = run._run_for(child)
+                        child_run.lock()
+                        runs[child.id] = child_run
+                    started += self._signal(session, child_run, name, runs)
+        run.event("signal.received", data={"signal": name, "repeats": started})
+        run.save()
+        return started
 
     def resume(self, instance_id: str, *, account_id: int | None = None) -> None:
         """Retry every step on hold, for example after correcting data."""
@@ -557,11 +605,12 @@ class WorkflowEngine:
         if released:
             activity.status = "completed"
             activity.completed_at = run.now
-            session = run.session
-            session.add(activity)
+            run.session.add(activity)
             run._cancel_timers([activity])
-            return
-        run.finish(activity)
+        else:
+            run.finish(activity)
+        if "signal" in node.spec:
+            self._signal_tree(run, node.spec["signal"])
 
     # -- timers ------------------------------------------------------------
 

@@ -32,8 +32,11 @@ def compile_expression(text: str) -> Any:
     try:
         return _ENVIRONMENT.program(_ENVIRONMENT.compile(text))
     except CELParseError as error:
-        message = str(error).splitlines()[0]
-        raise ExpressionFailed(f"{text!r} is not valid CEL: {message}") from None
+        lines = str(error).splitlines()
+        # cel-python marks the failing column with a caret under the text.
+        column = lines[1].index("^") + 1 if len(lines) > 1 and "^" in lines[1] else None
+        where = f" at column {column}" if column else ""
+        raise ExpressionFailed(f"{text!r} is not valid CEL{where}") from None
 
 
 def evaluate(text: str, variables: dict[str, Any]) -> Any:

@@ -53,6 +53,10 @@ def _convert(field: dict[str, Any], raw: Any) -> Any:
             raise ValueError(f"text of {len(raw)} characters is longer than {limit}")
         return raw
     number = _to_number(raw, integer=kind == "integer")
+    allowed = field.get("allowed")
+    if allowed is not None and number not in allowed:
+        choices = ", ".join(_bound(value) for value in allowed)
+        raise ValueError(f"{number!r} is not one of the allowed values {choices}")
     low, high = field.get("minimum"), field.get("maximum")
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValueError(

@@ -490,16 +490,25 @@ class Run:
         if "timing" not in node.spec:
             self.next_iteration(repeat, trigger="previous round finished")
             return
+        self.stop_if_done(repeat)
+
+    def stop_if_done(self, repeat: WorkflowActivity) -> bool:
+        """Finish a repeat whose ``until`` holds now, cancelling open rounds.
+
+        :returns: whether the repeat stopped (or went on hold).
+        """
+        node = self.definition.node(repeat.node_id)
         if "until" not in node.spec:
-            return
+            return False
         try:
             done = evaluate_condition(node.spec["until"], self.variables)
         except ExpressionFailed as error:
             self.hold(repeat, str(error))
-            return
+            return True
         if done:
             self.cancel_children(repeat)
             self.finish(repeat)
+        return done
 
     def _open_children(self, parent: WorkflowActivity) -> list[WorkflowActivity]:
         return list(
