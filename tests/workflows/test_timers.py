@@ -208,3 +208,26 @@ def test_dispatchers_share_timers_without_duplicates(postgres_url, clock):
     assert len(_timers(database, status="fired")) == 60
     assert len(_events(database, "wait.completed")) == 60
     database.dispose()
+
+
+def test_failing_until_holds_instance_not_dispatcher(workflows, clock):
+    """An expression that fails when a timer fires puts that instance on hold
+    with the reason and the dispatcher fires the other timers."""
+    broken = [{**HOURLY[0], "until": "rounds.iteration >= 2 && assess.flag"}]
+    workflows.publish(definition("hourly-broken", broken))
+    workflows.publish(definition("hourly", HOURLY))
+    failing = start(workflows, "hourly-broken", key="episode-broken")
+    healthy = start(workflows, "hourly", key="episode-healthy")
+    dispatcher = Dispatcher(workflows)
+
+    for _ in range(3):
+        clock.advance(timedelta(hours=1))
+        report = dispatcher.run_once()
+        assert report.failed == 0
+
+    held = workflows.instance(failing)
+    assert held.status == "on-hold"
+    assert "undeclared reference to 'assess'" in (held.hold_reason or "")
+    assert workflows.instance(healthy).status == "active"
+    assert workflows.count_events(healthy, "repeat.iteration") == 4
+    assert _timers(workflows.engine, instance_id=failing, status="scheduled") == []
