@@ -1,8 +1,8 @@
 """Who may see what: memberships of the signed-in account.
 
 Task routing uses :class:`~workflows.models.TeamMembership`; platform roles
-come from the accounts package. A person sees a patient's timeline or a
-ward's metrics only while holding a role at one of the organisations
+come from the accounts package. A patient's timeline and a ward's metrics
+are shown only to accounts with a role at one of the organisations
 involved.
 """
 
@@ -24,7 +24,7 @@ def member_organisations(workflows: WorkflowEngine, account_id: int) -> set[str]
 def may_see_subject(
     workflows: WorkflowEngine, account_id: int, subject_ref: str
 ) -> bool:
-    """Return whether the account holds a role at an organisation that an
+    """Return whether the account has a role at an organisation that an
     instance for this patient routes work to."""
     organisations = member_organisations(workflows, account_id)
     with Session(workflows.engine) as session:

@@ -222,6 +222,15 @@ def _action_errors(
                 f"{path}: organisation {participant['organisation']!r} is not one of "
                 f"the definition's organisations {sorted(slots)}"
             )
+    for index, escalation in enumerate(action.get("escalation") or []):
+        # An escalated task stays at its organisation and gains a second
+        # role there, so the escalation cannot name another organisation.
+        own = action["participant"]["organisation"]
+        if escalation["participant"]["organisation"] != own:
+            yield (
+                f"{path}.escalation[{index}].participant.organisation: expected "
+                f"{own!r}, the task's own organisation"
+            )
     if "form" in action and action["form"] not in forms:
         yield f"{path}.form: no form named {action['form']!r} in forms"
     if kind == "decision" and "scoreTable" in action:

@@ -1,7 +1,7 @@
 """Drawing a definition as an SVG diagram, laid out from its block structure.
 
-A sequence stacks its steps top to bottom; a parallel block and a decision
-put their branches side by side between a split bar and a join bar; a
+A sequence stacks its steps top to bottom. A parallel block and a decision
+put their branches side by side between a split bar and a join bar. A
 repeat draws a frame labelled with its period around its body. Everything is
 computed here, so the page needs no script and no external library.
 """

@@ -1,9 +1,10 @@
 """The workflow service: publishing definitions, starting instances, tasks.
 
-Every change runs in its own transaction through :meth:`WorkflowEngine.
-transact`, which retries on a lost optimistic lock, a unique-key race or a
-busy database, so callers see each operation happen once. This module knows
-nothing about Flask; the CLI, the JSON API and the pages call it.
+Every change runs in its own transaction through
+:meth:`WorkflowEngine.transact`, which retries on a lost optimistic lock, a
+unique-key race or a busy database, so each operation takes effect once.
+This module does not import Flask; the CLI, the JSON API and the pages call
+it.
 """
 
 import logging
@@ -357,9 +358,9 @@ class WorkflowEngine:
         """Record a clinical event (a change, a transfer, a discharge) on the
         instance and on the protocols it called.
 
-        Conditions read it as ``signals``: ``"discharged" in signals``. Each
-        running repeat whose ``until`` now holds stops; each that lists
-        ``name`` in ``alsoOn`` starts a round at once, keeping its timetable.
+        Conditions read it as ``signals``: ``"discharged" in signals``. A
+        running repeat whose ``until`` is now true stops. A repeat that lists
+        ``name`` in ``alsoOn`` starts a round at once and keeps its timetable.
 
         :returns: the number of repeats that started a round.
         """

@@ -7,9 +7,9 @@ commit: the loser raises :class:`ConcurrentChange` and its caller retries on
 fresh state. That is what makes a join fire once when two branches finish at
 the same moment, in one process or several.
 
-Activities form a tree that mirrors the definition's blocks: a sequence,
-parallel, decision or repeat activity is the parent of the steps it runs; a
-repeat runs each round as an ``iteration`` activity. Only open activities are
+Activities form a tree that mirrors the definition's blocks. A sequence,
+parallel, decision or repeat activity is the parent of the steps it runs,
+and a repeat runs each round as an ``iteration`` activity. Only open activities are
 read while moving forward, so an instance with a long history costs no more
 to advance than a new one.
 """
@@ -424,7 +424,9 @@ class Run:
         activity.child_instance_id = child.id
         self.session.add(activity)
         run = self._run_for(child, child_definition)
-        run._locked = True  # created in this transaction; nobody else sees it
+        run._locked = (
+            True  # inserted in this transaction, so no other one can read it yet
+        )
         run.start()
         run.save()
         self.event("call.started", activity, {"instance": child.id})
@@ -493,7 +495,7 @@ class Run:
         self.stop_if_done(repeat)
 
     def stop_if_done(self, repeat: WorkflowActivity) -> bool:
-        """Finish a repeat whose ``until`` holds now, cancelling open rounds.
+        """Finish a repeat whose ``until`` is true now, cancelling open rounds.
 
         :returns: whether the repeat stopped (or went on hold).
         """
