@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from accounts.models import UserAccount  # noqa: E402
 from passport.db import make_engine, upgrade_database  # noqa: E402
 from tests.conftest import create_postgres_database, drop_postgres_database  # noqa: E402
 from workflows.definitions import compile_definition  # noqa: E402
@@ -257,9 +258,13 @@ def run_backend(name: str, database_url: str, instances: int) -> dict[str, Any]:
     results["starts_per_s"] = _seed(workflows, instances, threads)
     results["baseline_tx_per_s"] = _baseline_transactions(workflows)
     with Session(workflows.engine) as session:
-        session.execute(
-            text(
-                "INSERT INTO user_account (id, email, display_name, password_hash, role, created_at) VALUES (1, 'bench@example.org', 'Bench', 'x', 'staff', CURRENT_TIMESTAMP)"
+        session.add(
+            UserAccount(
+                id=1,
+                email="bench@example.org",
+                display_name="Bench",
+                password_hash="x",
+                role="staff",
             )
         )
         session.commit()
@@ -309,8 +314,10 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=10_000)
     parser.add_argument("--skip-postgres", action="store_true")
     options = parser.parse_args()
+    machine = platform.processor() or platform.machine()
     print(
-        f"# {datetime.now(UTC):%Y-%m-%d} {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"# {datetime.now(UTC):%Y-%m-%d} {platform.node()} {machine}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
     )
     with tempfile.TemporaryDirectory() as folder:
         rows = [
@@ -330,12 +337,10 @@ def main() -> None:
                 if isinstance(value, float)
                 else f"{key:>22}: {value}"
             )
-        print(
-            f"{'fired/baseline tx':>22}: {row['fired_per_s'] / row['baseline_tx_per_s']:.3f}"
-        )
-        print(
-            f"{'150 loops / 1 loop':>22}: {row['complete_150_loops_s'] / row['complete_1_loop_s']:.3f}"
-        )
+        fired_ratio = row["fired_per_s"] / row["baseline_tx_per_s"]
+        loop_ratio = row["complete_150_loops_s"] / row["complete_1_loop_s"]
+        print(f"{'fired/baseline tx':>22}: {fired_ratio:.3f}")
+        print(f"{'150 loops / 1 loop':>22}: {loop_ratio:.3f}")
 
 
 if __name__ == "__main__":

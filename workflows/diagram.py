@@ -11,7 +11,7 @@ from html import escape
 
 from workflows.definitions import ROOT, Definition, Node
 
-BOX_WIDTH = 190
+BOX_WIDTH = 230
 BOX_HEIGHT = 46
 GAP = 18
 PAD = 14
@@ -42,7 +42,7 @@ def _text(x: float, y: float, content: str, css: str = "label") -> str:
     return f'<text x="{x:.0f}" y="{y:.0f}" class="{css}">{escape(content)}</text>'
 
 
-def _clip(content: str, limit: int = 30) -> str:
+def _clip(content: str, limit: int = 34) -> str:
     return content if len(content) <= limit else content[: limit - 1] + "…"
 
 
@@ -65,7 +65,7 @@ def _step(node: Node) -> Shape:
         f'<rect width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" class="{css}">'
         f"<title>{escape(node.id)}</title></rect>",
         _text(8, 18, title),
-        _text(8, 36, _clip(detail, 34), "detail"),
+        _text(8, 36, _clip(detail, 40), "detail"),
     ]
     return Shape(BOX_WIDTH, BOX_HEIGHT, parts)
 

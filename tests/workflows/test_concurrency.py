@@ -132,3 +132,71 @@ def test_twenty_concurrent_starts_one_instance(workflows):
     instance_id = results[0].instance_id
     assert workflows.count_events(instance_id, "instance.started") == 1
     assert len(open_tasks(workflows, instance_id)) == 2
+
+
+def test_handoff_message_written_once_under_race(workflows, nurse):
+    """Two completions racing on the step before a handoff leave one handoff
+    task and one outbox message, written in the same transaction."""
+    from workflows.models import WorkflowActivity, WorkflowOutbox
+
+    handoff = {
+        "id": "refer",
+        "type": "handoff",
+        "title": "Referral",
+        "participant": {"role": "social-worker", "organisation": "council"},
+        "request": {"code": "d2a-assessment", "display": "Discharge to assess"},
+        "waitFor": "completed",
+    }
+    workflows.publish(definition("refer", [task("assess"), handoff]))
+    instance_id = start(workflows, "refer")
+    assess = open_tasks(workflows, instance_id)[0]
+    barrier = threading.Barrier(2)
+
+    def send(number):
+        barrier.wait(timeout=30)
+        try:
+            return workflows.complete(
+                assess.id,
+                account_id=nurse,
+                values={},
+                request_key=f"tablet-race-{number}",
+            )
+        except Exception as error:  # noqa: BLE001 - the loser is expected to fail
+            return type(error).__name__
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(send, range(2)))
+
+    assert outcomes.count("TaskNotOpen") == 1
+    assert sum(isinstance(outcome, dict) for outcome in outcomes) == 1
+    with Session(workflows.engine) as session:
+        messages = session.exec(select(func.count()).select_from(WorkflowOutbox)).one()
+        handoffs = session.exec(
+            select(func.count())
+            .select_from(WorkflowActivity)
+            .where(WorkflowActivity.kind == "handoff")
+        ).one()
+    assert messages == 1
+    assert handoffs == 1
+
+
+def test_audit_events_are_append_only(workflows):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    workflows.publish(definition("parallel-screening", PARALLEL))
+    start(workflows, "parallel-screening")
+
+    with pytest.raises(DatabaseError, match="append-only"):
+        with workflows.engine.begin() as connection:
+            connection.execute(text("UPDATE workflow_event SET actor = 'someone else'"))
+    with pytest.raises(DatabaseError, match="append-only"):
+        with workflows.engine.begin() as connection:
+            connection.execute(text("DELETE FROM workflow_event"))
+    assert (
+        workflows.count_events(
+            workflows.history(start(workflows, "parallel-screening"))[0].instance_id,
+            "instance.started",
+        )
+        == 1
+    )
