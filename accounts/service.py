@@ -23,13 +23,23 @@ from accounts.roles import role_definition
 
 logger = logging.getLogger(__name__)
 
-#: Failed sign-ins allowed in one :data:`FAILURE_WINDOW` for one email
-#: address, whether or not an account has it.
-MAX_FAILURES_PER_ACCOUNT = 5
-#: Failed sign-ins allowed in one :data:`FAILURE_WINDOW` from one client
-#: address, across all email addresses (a ward's shared network gets room).
-MAX_FAILURES_PER_ADDRESS = 30
-FAILURE_WINDOW = timedelta(minutes=15)
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """How many failed sign-ins are allowed within ``window``.
+
+    ``per_account`` counts failures for one email address, whether or not
+    an account has it; ``per_client`` counts failures from one client
+    address across all email addresses, with room for a ward's shared
+    network.
+    """
+
+    per_account: int = 5
+    per_client: int = 30
+    window: timedelta = timedelta(minutes=15)
+
+
+DEFAULT_THROTTLE = ThrottlePolicy()
 
 #: A session ends this long after its last request.
 SESSION_IDLE_TIMEOUT = timedelta(hours=2)
@@ -230,6 +240,7 @@ def authenticate(
     client_address: str,
     secret: bytes,
     now: datetime | None = None,
+    policy: ThrottlePolicy = DEFAULT_THROTTLE,
 ) -> UserAccount:
     """Return the account whose email and password match.
 
@@ -241,6 +252,7 @@ def authenticate(
     :param client_address: the client's network address, used only hashed.
     :param secret: key for the hashes that stand for addresses in the
         failure table.
+    :param policy: the failure limits.
     :raises SignInThrottled: if the email or client address has failed too
         often recently; the password is then not checked.
     :raises InvalidCredentials: if no account matches.
@@ -249,19 +261,19 @@ def authenticate(
     address = normalise_email(email)
     account_key = throttle_key(secret, "account", address)
     client_key = throttle_key(secret, "client", client_address)
-    _raise_if_throttled(session, account_key, MAX_FAILURES_PER_ACCOUNT, now)
-    _raise_if_throttled(session, client_key, MAX_FAILURES_PER_ADDRESS, now)
+    _raise_if_throttled(session, account_key, policy.per_account, policy.window, now)
+    _raise_if_throttled(session, client_key, policy.per_client, policy.window, now)
 
     account = find_account(session, address)
     if account is None:
         check_password(_DUMMY_HASH, password)
-        _record_failure(session, (account_key, client_key), now)
+        _record_failure(session, (account_key, client_key), policy.window, now)
         logger.warning(
             "sign-in failed reason=unknown-account client=%s", client_key[:12]
         )
         raise InvalidCredentials("The email address or password is wrong.")
     if not check_password(account.password_hash, password):
-        _record_failure(session, (account_key, client_key), now)
+        _record_failure(session, (account_key, client_key), policy.window, now)
         logger.warning(
             "sign-in failed reason=wrong-password account=%s client=%s",
             account.id,
@@ -276,21 +288,25 @@ def authenticate(
     return account
 
 
-def _raise_if_throttled(session: Session, key: str, limit: int, now: datetime) -> None:
-    since = now - FAILURE_WINDOW
+def _raise_if_throttled(
+    session: Session, key: str, limit: int, window: timedelta, now: datetime
+) -> None:
+    since = now - window
     count, oldest = session.exec(
         select(func.count(), func.min(SignInFailure.failed_at)).where(
             SignInFailure.throttle_key == key, SignInFailure.failed_at > since
         )
     ).one()
     if count >= limit:
-        retry_after = oldest + FAILURE_WINDOW - now
+        retry_after = oldest + window - now
         logger.warning("sign-in throttled key=%s failures=%d", key[:12], count)
         raise SignInThrottled(max(retry_after, timedelta(seconds=1)))
 
 
-def _record_failure(session: Session, keys: tuple[str, ...], now: datetime) -> None:
-    since = now - FAILURE_WINDOW
+def _record_failure(
+    session: Session, keys: tuple[str, ...], window: timedelta, now: datetime
+) -> None:
+    since = now - window
     session.exec(
         delete(SignInFailure).where(
             col(SignInFailure.throttle_key).in_(keys),

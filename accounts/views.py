@@ -69,8 +69,11 @@ def sign_in() -> Response | str | tuple[str, int]:
         status = 400 if request.method == "POST" else 200
         return render_template("accounts/sign_in.html", form=form), status
 
-    try:
-        with database_session() as db:
+    # The failure is caught inside the transaction so that it is committed
+    # and counts towards the sign-in limits.
+    failure: SignInThrottled | InvalidCredentials | None = None
+    with database_session() as db:
+        try:
             account = authenticate(
                 db,
                 form.email.data,
@@ -78,16 +81,16 @@ def sign_in() -> Response | str | tuple[str, int]:
                 client_address=client_address(),
                 secret=throttle_secret(),
             )
-            token = start_session(db, account.id)  # type: ignore[arg-type]
+        except (SignInThrottled, InvalidCredentials) as error:
+            failure = error
+        else:
+            assert account.id is not None
+            token = start_session(db, account.id)
             view = account_view(db, account)
-    except SignInThrottled as error:
-        return render_template(
-            "accounts/sign_in.html", form=form, error=str(error)
-        ), 429
-    except InvalidCredentials as error:
-        return render_template(
-            "accounts/sign_in.html", form=form, error=str(error)
-        ), 401
+    if failure is not None:
+        status = 429 if isinstance(failure, SignInThrottled) else 401
+        page = render_template("accounts/sign_in.html", form=form, error=str(failure))
+        return page, status
 
     # A new cookie for a new sign-in, so that a session id planted before
     # sign-in (session fixation) is worth nothing after it.

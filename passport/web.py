@@ -70,7 +70,9 @@ def _layout_context() -> dict[str, Any]:
         "account": account,
         "nav_links": links_for(account),
         "role_label": role_label,
-        "sign_out_form": SignOutForm() if account is not None else None,
+        # formdata=None: the layout never reads the request body, which may be
+        # the oversized or malformed body this page reports.
+        "sign_out_form": SignOutForm(formdata=None) if account is not None else None,
     }
 
 

@@ -1,16 +1,20 @@
 """Reading what people hand to a verifier: JSON or a wallet QR payload."""
 
+import re
 from typing import Any
 
 from credentials.errors import CredentialError, MalformedDocument
-from credentials.qr_payload import PREFIX as QR_PREFIX
 from credentials.qr_payload import decode_credential
 from verifier.pipeline import parse_json_document
+
+# Any payload version, so that a newer version gets the codec's "version not
+# supported" error rather than a JSON syntax error.
+_QR_PREFIX_PATTERN = re.compile(r"\s*SP[0-9]+:", re.IGNORECASE)
 
 
 def is_qr_payload(text: str) -> bool:
     """Return whether ``text`` looks like a wallet QR payload (``SP1:...``)."""
-    return text.strip().upper().startswith(QR_PREFIX)
+    return _QR_PREFIX_PATTERN.match(text) is not None
 
 
 def parse_input(text: str) -> Any:
