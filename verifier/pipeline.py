@@ -89,10 +89,17 @@ def parse_json_document(
         raise MalformedDocument(
             f"The document is {size} bytes; the limit is {max_bytes} bytes."
         )
+    if isinstance(data, bytes):
+        # JSON exchanged between systems is UTF-8 (RFC 8259), so other
+        # encodings are rejected instead of guessed from the first bytes.
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise MalformedDocument(
+                f"The document is not UTF-8 text: byte {error.start} is invalid."
+            ) from error
     try:
         document = json.loads(data, parse_constant=_reject_constant)
-    except UnicodeDecodeError as error:
-        raise MalformedDocument(f"The document is not UTF-8 text: {error}.") from error
     except json.JSONDecodeError as error:
         raise MalformedDocument(
             f"The document is not valid JSON: {error.msg} at line {error.lineno}, "
