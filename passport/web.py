@@ -1,5 +1,5 @@
-"""What every page of the platform shares: layout context, security headers,
-error pages and the home page."""
+"""Parts shared by every page of the platform: layout context, security
+headers, error pages and the home page."""
 
 import logging
 from datetime import date

@@ -83,8 +83,8 @@ def _sign(
 def seed_platform(settings: Settings) -> SeededPlatform:
     """Migrate the database and create one issuer, two wallets and four accounts.
 
-    The first staff member holds three credentials: valid, expiring within
-    60 days and expired. The second holds one valid credential.
+    The first staff member has three credentials: valid, expiring within
+    60 days and expired. The second has one valid credential.
     """
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)

@@ -118,7 +118,7 @@ def parse_json_document(
 
 def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
     """Raise :class:`MalformedDocument` if ``document`` nests deeper than
-    ``limit`` or holds a string that UTF-8 cannot encode (a lone surrogate)."""
+    ``limit`` or contains a string that UTF-8 cannot encode (a lone surrogate)."""
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()

@@ -1,6 +1,6 @@
 """QR code images of single credentials, for showing from a phone.
 
-Each QR code holds :func:`credentials.qr_payload.encode_credential` of the
+Each QR code contains :func:`credentials.qr_payload.encode_credential` of the
 signed credential at error correction level M (15% of the code may be
 damaged and still read). A laptop webcam reads about version 13 from a
 phone screen, so larger codes are logged: they still work, but less well.
@@ -38,7 +38,7 @@ class CredentialQr:
 
 
 def qr_version_for(payload: str) -> int:
-    """Return the smallest QR version that holds ``payload`` at level M."""
+    """Return the smallest QR version that fits ``payload`` at level M."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M)
     code.add_data(payload)
     # best_fit sizes the data against each version's capacity without

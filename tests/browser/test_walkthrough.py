@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Long enough for gunicorn to import the app on a slow CI machine; the wait
-# ends as soon as the port answers.
+# ends as soon as the port accepts connections.
 SERVER_START_LIMIT_SECONDS = 60
 PHONE = {"width": 390, "height": 844}
 # The console script installed beside this Python, as a user would run it.
