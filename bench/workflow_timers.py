@@ -264,7 +264,6 @@ def run_backend(name: str, database_url: str, instances: int) -> dict[str, Any]:
                 email="bench@example.org",
                 display_name="Bench",
                 password_hash="x",
-                role="staff",
             )
         )
         session.commit()
