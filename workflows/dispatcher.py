@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 200
 DEFAULT_LEASE = timedelta(seconds=60)
+# Timers fired in one transaction: one commit for many keeps the dispatcher
+# from waiting on the disk for every timer.
+FIRE_BATCH = 25
 
 
 @dataclass
@@ -97,21 +100,41 @@ class Dispatcher:
     def run_once(self) -> DispatchReport:
         """Claim the due timers and fire each of them once.
 
-        An error while firing one timer puts its instance on hold with the
-        reason and never stops the others.
+        Timers are fired in batches of one transaction each; a timer whose
+        batch could not fire it is fired again on its own. An error while
+        firing one timer puts its instance on hold with the reason and never
+        stops the others.
         """
         report = DispatchReport()
         while True:
             ids = self.claim_due(self.engine.clock.now())
             report.claimed += len(ids)
-            if self.workers > 1 and len(ids) > 1:
+            chunks = [
+                ids[start : start + FIRE_BATCH]
+                for start in range(0, len(ids), FIRE_BATCH)
+            ]
+            if self.workers > 1 and len(chunks) > 1:
                 with ThreadPoolExecutor(self.workers) as pool:
-                    list(pool.map(lambda timer_id: self._fire(timer_id, report), ids))
+                    list(
+                        pool.map(lambda chunk: self._fire_batch(chunk, report), chunks)
+                    )
             else:
-                for timer_id in ids:
-                    self._fire(timer_id, report)
+                for chunk in chunks:
+                    self._fire_batch(chunk, report)
             if len(ids) < self.batch_size:
                 return report
+
+    def _fire_batch(self, ids: list[int], report: DispatchReport) -> None:
+        fired, again = self.engine.fire_timers(ids, dispatcher_id=self.dispatcher_id)
+        for timer in fired:
+            self._count(timer, report)
+        for timer_id in again:
+            self._fire(timer_id, report)
+
+    def _count(self, timer: WorkflowTimer, report: DispatchReport) -> None:
+        report.fired += 1
+        if timer.lateness_seconds is not None:
+            report.lateness_seconds.append(timer.lateness_seconds)
 
     def _fire(self, timer_id: int, report: DispatchReport) -> None:
         try:
@@ -123,9 +146,7 @@ class Dispatcher:
             self.engine.hold_after_failure(timer_id, reason[:500])
             return
         if timer is not None:
-            report.fired += 1
-            if timer.lateness_seconds is not None:
-                report.lateness_seconds.append(timer.lateness_seconds)
+            self._count(timer, report)
 
     def next_due(self) -> datetime | None:
         """Return the earliest due time of a scheduled timer, if any."""

@@ -621,45 +621,90 @@ class WorkflowEngine:
         :returns: the fired timer, or None when it was fired, cancelled or
             claimed by another dispatcher in the meantime.
         """
+        return self.transact(
+            lambda session: self._fire_in(session, timer_id, dispatcher_id)
+        )
 
-        def work(session: Session) -> WorkflowTimer | None:
-            timer = session.get(WorkflowTimer, timer_id)
-            if timer is None or timer.status != "scheduled":
-                return None
-            if timer.claimed_by not in (None, dispatcher_id):
-                return None
-            instance = session.get(WorkflowInstance, timer.instance_id)
-            assert instance is not None
-            now = self.clock.now()
-            run = self.make_run(session, instance, "dispatcher", now)
-            run.lock()
-            lateness = (now - timer.due_at).total_seconds()
-            marked = session.execute(
-                update(WorkflowTimer)
-                .where(col(WorkflowTimer.id) == timer_id)
-                .where(col(WorkflowTimer.status) == "scheduled")
-                .values(status="fired", fired_at=now, lateness_seconds=lateness)
-                .execution_options(synchronize_session=False)
-            )
-            if marked.rowcount != 1:  # type: ignore[attr-defined]
-                raise ConcurrentChange(f"timer {timer_id} changed while firing")
-            for name, value in (
-                ("status", "fired"),
-                ("fired_at", now),
-                ("lateness_seconds", lateness),
-            ):
-                set_committed_value(timer, name, value)
-            activity = session.get(WorkflowActivity, timer.activity_id)
-            assert activity is not None
-            if activity.status in OPEN and instance.status not in (
-                "completed",
-                "cancelled",
-            ):
-                self._act_on_timer(run, timer, activity)
-            run.save()
-            return timer
+    def fire_timers(
+        self, timer_ids: list[int], *, dispatcher_id: str
+    ) -> tuple[list[WorkflowTimer], list[int]]:
+        """Fire several claimed timers in one transaction, each under its own
+        savepoint, so one commit serves them all.
 
-        return self.transact(work)
+        Timers are fired in instance order, so two batches lock instances in
+        the same order and cannot deadlock.
+
+        :returns: the fired timers, and the ids to fire again one by one
+            because their instance changed meanwhile or firing failed.
+        """
+        fired: list[WorkflowTimer] = []
+        again: list[int] = []
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                timers = session.exec(
+                    select(WorkflowTimer.id, WorkflowTimer.instance_id).where(
+                        col(WorkflowTimer.id).in_(timer_ids)
+                    )
+                ).all()
+                for timer_id, _ in sorted(timers, key=lambda row: (row[1], row[0])):
+                    savepoint = session.begin_nested()
+                    try:
+                        timer = self._fire_in(session, timer_id, dispatcher_id)
+                    except (ConcurrentChange, IntegrityError, OperationalError):
+                        savepoint.rollback()
+                        again.append(timer_id)
+                        continue
+                    except Exception:  # noqa: BLE001 - retried alone, then held
+                        savepoint.rollback()
+                        again.append(timer_id)
+                        continue
+                    savepoint.commit()
+                    if timer is not None:
+                        fired.append(timer)
+                session.commit()
+            except (IntegrityError, OperationalError):
+                session.rollback()
+                return [], list(timer_ids)
+        return fired, again
+
+    def _fire_in(
+        self, session: Session, timer_id: int, dispatcher_id: str
+    ) -> WorkflowTimer | None:
+        timer = session.get(WorkflowTimer, timer_id)
+        if timer is None or timer.status != "scheduled":
+            return None
+        if timer.claimed_by not in (None, dispatcher_id):
+            return None
+        instance = session.get(WorkflowInstance, timer.instance_id)
+        assert instance is not None
+        now = self.clock.now()
+        run = self.make_run(session, instance, "dispatcher", now)
+        run.lock()
+        lateness = (now - timer.due_at).total_seconds()
+        marked = session.execute(
+            update(WorkflowTimer)
+            .where(col(WorkflowTimer.id) == timer_id)
+            .where(col(WorkflowTimer.status) == "scheduled")
+            .values(status="fired", fired_at=now, lateness_seconds=lateness)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentChange(f"timer {timer_id} changed while firing")
+        for name, value in (
+            ("status", "fired"),
+            ("fired_at", now),
+            ("lateness_seconds", lateness),
+        ):
+            set_committed_value(timer, name, value)
+        activity = session.get(WorkflowActivity, timer.activity_id)
+        assert activity is not None
+        if activity.status in OPEN and instance.status not in (
+            "completed",
+            "cancelled",
+        ):
+            self._act_on_timer(run, timer, activity)
+        run.save()
+        return timer
 
     def _act_on_timer(
         self, run: Run, timer: WorkflowTimer, activity: WorkflowActivity

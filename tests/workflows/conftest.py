@@ -65,7 +65,6 @@ def create_account(
             email=email,
             display_name=email.split("@")[0],
             password_hash="x",
-            role="staff",
         )
         session.add(account)
         session.flush()

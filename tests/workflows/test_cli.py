@@ -21,7 +21,6 @@ def test_start_scheduler_and_history(tmp_path, monkeypatch):
                 email="rn@example.org",
                 display_name="RN",
                 password_hash="x",
-                role="staff",
             )
         )
         session.commit()

@@ -198,7 +198,9 @@ def test_plan_definition_export_maps_blocks():
         "language": "text/cel",
         "expression": 'repositioning_plan.band == "very-high-risk"',
     }
-    turns = very_high["action"][1]
+    very_high_care = very_high["action"][0]
+    assert very_high_care["selectionBehavior"] == "all"
+    turns = very_high_care["action"][1]
     assert turns["timingTiming"] == {
         "repeat": {"frequency": 1, "period": 4, "periodUnit": "h"}
     }
