@@ -646,7 +646,8 @@ class WorkflowEngine:
                         col(WorkflowTimer.id).in_(timer_ids)
                     )
                 ).all()
-                for timer_id, _ in sorted(timers, key=lambda row: (row[1], row[0])):
+                ordered = sorted(timers, key=lambda row: (row[1], row[0] or 0))
+                for timer_id in (row[0] for row in ordered if row[0] is not None):
                     savepoint = session.begin_nested()
                     try:
                         timer = self._fire_in(session, timer_id, dispatcher_id)

@@ -8,9 +8,18 @@ memberships, and every form carries a CSRF token.
 
 import uuid
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
@@ -31,7 +40,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-bp.record_once(lambda state: init_workflows(state.app))
+bp.record_once(lambda state: init_workflows(cast(Flask, state.app)))
 
 SIGNALS = {
     "clinical-change": "Clinical change",
