@@ -320,3 +320,53 @@ def test_api_start_rejects_nhs_number(client, seeded, care):
 
     assert response.status_code == 400
     assert "NHS number is never accepted" in response.get_json()["message"]
+
+
+def test_embedded_scheduler_fires_in_web_process(seeded, care):
+    import time
+
+    from passport.app import create_app
+    from tests.workflows.conftest import definition
+
+    app = create_app(
+        {"SETTINGS": seeded.settings, "TESTING": True, "PASSPORT_SCHEDULER": "embedded"}
+    )
+    scheduler = app.extensions["workflows.scheduler"]
+    workflows = app.extensions["workflows"]
+    try:
+        assert scheduler.scheduler.running
+        workflows.publish(
+            definition(
+                "short-wait",
+                [{"id": "pause", "type": "wait", "timing": {"duration": "PT1S"}}],
+            )
+        )
+        instance_id = workflows.start(
+            "short-wait",
+            business_key="EP-WAIT",
+            subject_ref="PT-WAIT",
+            organisations={"hospital": "chelmer-valley", "council": "essex-county"},
+        ).instance_id
+        deadline = time.monotonic() + 60
+        while (
+            workflows.instance(instance_id).status != "completed"
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+    finally:
+        scheduler.shutdown()
+    assert workflows.instance(instance_id).status == "completed"
+    assert workflows.count_events(instance_id, "wait.completed") == 1
+
+
+def test_unknown_scheduler_mode_rejected(seeded):
+    from passport.app import create_app
+
+    with pytest.raises(ValueError, match="PASSPORT_SCHEDULER is 'sometimes'"):
+        create_app(
+            {
+                "SETTINGS": seeded.settings,
+                "TESTING": True,
+                "PASSPORT_SCHEDULER": "sometimes",
+            }
+        )
