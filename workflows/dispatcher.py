@@ -64,6 +64,7 @@ class Dispatcher:
         if workers is None:
             workers = 4 if engine.engine.dialect.name == "postgresql" else 1
         self.workers = workers
+        self.fire_batch = FIRE_BATCH
 
     def claim_due(self, now: datetime) -> list[int]:
         """Claim up to one batch of due timers, earliest first."""
@@ -109,10 +110,8 @@ class Dispatcher:
         while True:
             ids = self.claim_due(self.engine.clock.now())
             report.claimed += len(ids)
-            chunks = [
-                ids[start : start + FIRE_BATCH]
-                for start in range(0, len(ids), FIRE_BATCH)
-            ]
+            size = self.fire_batch
+            chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
             if self.workers > 1 and len(chunks) > 1:
                 with ThreadPoolExecutor(self.workers) as pool:
                     list(
@@ -125,6 +124,9 @@ class Dispatcher:
                 return report
 
     def _fire_batch(self, ids: list[int], report: DispatchReport) -> None:
+        if len(ids) == 1:
+            self._fire(ids[0], report)
+            return
         fired, again = self.engine.fire_timers(ids, dispatcher_id=self.dispatcher_id)
         for timer in fired:
             self._count(timer, report)

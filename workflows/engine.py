@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -641,6 +641,11 @@ class WorkflowEngine:
         again: list[int] = []
         with Session(self.engine, expire_on_commit=False) as session:
             try:
+                if self.engine.dialect.name == "sqlite":
+                    # pysqlite opens no transaction before a SAVEPOINT, and a
+                    # SAVEPOINT outside one commits on release; open one here
+                    # so the whole batch shares one commit.
+                    session.execute(text("BEGIN IMMEDIATE"))
                 timers = session.exec(
                     select(WorkflowTimer.id, WorkflowTimer.instance_id).where(
                         col(WorkflowTimer.id).in_(timer_ids)
