@@ -1,11 +1,12 @@
 """The timer dispatcher: claims due timers from the database and fires them.
 
 The database is the source of truth for timers. A dispatcher claims a batch
-of due rows by writing its id and a lease on them (with ``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL, so several dispatchers never claim the same row),
-then fires each in its own transaction, which marks it fired only if it is
-still scheduled. A dispatcher that dies leaves leases that run out, and
-another dispatcher claims those timers again. On SQLite, run one dispatcher.
+of due rows by writing its id and a lease on them. On PostgreSQL the claim
+uses ``FOR UPDATE SKIP LOCKED``, so several dispatchers never claim the same
+row. Each timer then fires under its own savepoint, in a transaction shared
+by up to 25 timers, and is marked fired only if it is still scheduled. A
+dispatcher that dies leaves leases that run out, and another dispatcher
+claims those timers again. On SQLite, run one dispatcher.
 """
 
 import logging
@@ -33,7 +34,7 @@ FIRE_BATCH = 25
 
 @dataclass
 class DispatchReport:
-    """What one dispatcher pass did."""
+    """The counts and lateness of one dispatcher pass."""
 
     claimed: int = 0
     fired: int = 0

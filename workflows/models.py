@@ -147,7 +147,11 @@ class WorkflowRequest(SQLModel, table=True):
 
 
 class WorkflowOutbox(SQLModel, table=True):
-    """A message to another organisation, written with the change it reports."""
+    """A message to another organisation, written with the change it reports.
+
+    NOTE: nothing sends these to partner systems yet; ``passport workflows
+    export --fhir --handoffs`` reads them, and ``delivered_at`` stays empty.
+    """
 
     __tablename__ = "workflow_outbox"
     __table_args__ = (UniqueConstraint("activity_id", "kind"),)

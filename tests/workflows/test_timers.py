@@ -231,3 +231,28 @@ def test_failing_until_holds_instance_not_dispatcher(workflows, clock):
     assert workflows.instance(healthy).status == "active"
     assert workflows.count_events(healthy, "repeat.iteration") == 4
     assert _timers(workflows.engine, instance_id=failing, status="scheduled") == []
+
+
+def test_dead_dispatcher_claims_expire(workflows, clock):
+    """Timers claimed by a dispatcher that died fire once its lease runs out,
+    and not before."""
+    workflows.publish(
+        definition(
+            "one-minute-wait",
+            [{"id": "pause", "type": "wait", "timing": {"duration": "PT60S"}}],
+        )
+    )
+    for number in range(5):
+        start(workflows, "one-minute-wait", key=f"episode-{number}")
+    clock.advance(timedelta(minutes=2))
+    died = Dispatcher(workflows, dispatcher_id="died-mid-pass")
+    assert len(died.claim_due(clock.now())) == 5
+    survivor = Dispatcher(workflows, dispatcher_id="survivor")
+
+    early = survivor.run_once()
+    clock.advance(died.lease + timedelta(seconds=1))
+    late = survivor.run_once()
+
+    assert early.fired == 0
+    assert late.fired == 5
+    assert len(_events(workflows.engine, "wait.completed")) == 5
