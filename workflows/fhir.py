@@ -9,6 +9,7 @@ an applicability condition in CEL (``text/cel``); a repeat carries a
 organisation plus the Task that tracks it (``Task.focus`` names the request).
 """
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,7 +69,14 @@ def _action(definition: Definition, node: Node) -> dict[str, Any]:
     if node.kind == "wait":
         action["timingDuration"] = _duration(parse_duration(spec["timing"]["duration"]))
     if node.kind in ("task", "handoff"):
-        action["type"] = {"coding": [{"code": "create"}]}
+        action["type"] = {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/action-type",
+                    "code": "create",
+                }
+            ]
+        }
         action["code"] = [
             {"text": "collect-information" if node.kind == "task" else "order-service"}
         ]
@@ -246,10 +254,20 @@ def handoff_bundle(
         "type": "collection",
         "timestamp": now.isoformat(),
         "entry": [
-            {"fullUrl": f"urn:uuid:{request_id}", "resource": service_request},
-            {"fullUrl": f"urn:uuid:handoff-{activity.id}", "resource": task},
+            {
+                "fullUrl": _urn(instance, activity, "request"),
+                "resource": service_request,
+            },
+            {"fullUrl": _urn(instance, activity, "task"), "resource": task},
         ],
     }
+
+
+def _urn(instance: WorkflowInstance, activity: WorkflowActivity, part: str) -> str:
+    """Return a stable ``urn:uuid:`` for one resource of a handoff, so the
+    same handoff exported twice has the same identity."""
+    name = f"{instance.id}/{activity.id}/{part}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, CANONICAL_BASE + '/' + name)}"
 
 
 def _sending_organisation(instance: WorkflowInstance, spec: dict[str, Any]) -> str:
