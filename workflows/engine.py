@@ -646,13 +646,8 @@ class WorkflowEngine:
                     # SAVEPOINT outside one commits on release; open one here
                     # so the whole batch shares one commit.
                     session.execute(text("BEGIN IMMEDIATE"))
-                timers = session.exec(
-                    select(WorkflowTimer.id, WorkflowTimer.instance_id).where(
-                        col(WorkflowTimer.id).in_(timer_ids)
-                    )
-                ).all()
-                ordered = sorted(timers, key=lambda row: (row[1], row[0] or 0))
-                for timer_id in (row[0] for row in ordered if row[0] is not None):
+                timers = self._preload_batch(session, timer_ids)
+                for timer_id in (timer.id for timer in timers if timer.id is not None):
                     savepoint = session.begin_nested()
                     try:
                         timer = self._fire_in(session, timer_id, dispatcher_id)
@@ -672,6 +667,35 @@ class WorkflowEngine:
                 session.rollback()
                 return [], list(timer_ids)
         return fired, again
+
+    def _preload_batch(
+        self, session: Session, timer_ids: list[int]
+    ) -> list[WorkflowTimer]:
+        """Load a batch's timers, instances and activities in three queries,
+        so firing each timer finds them in the session; return the timers
+        in instance order."""
+        timers = list(
+            session.exec(
+                select(WorkflowTimer).where(col(WorkflowTimer.id).in_(timer_ids))
+            )
+        )
+        instance_ids = {timer.instance_id for timer in timers}
+        activity_ids = {timer.activity_id for timer in timers}
+        list(
+            session.exec(
+                select(WorkflowInstance).where(
+                    col(WorkflowInstance.id).in_(instance_ids)
+                )
+            )
+        )
+        list(
+            session.exec(
+                select(WorkflowActivity).where(
+                    col(WorkflowActivity.id).in_(activity_ids)
+                )
+            )
+        )
+        return sorted(timers, key=lambda timer: (timer.instance_id, timer.id or 0))
 
     def _fire_in(
         self, session: Session, timer_id: int, dispatcher_id: str
