@@ -24,7 +24,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from workflows.clock import Clock, SystemClock
-from workflows.definitions import ROOT, Definition, compile_definition
+from workflows.definitions import Definition, compile_definition
+from workflows.durations import parse_duration
 from workflows.errors import (
     ConcurrentChange,
     DefinitionConflict,
@@ -444,7 +445,9 @@ class WorkflowEngine:
                         run.next_iteration(activity, scheduled_for=run.now)
                         if activity.status == "in-progress":
                             run._schedule(
-                                activity, "repeat", run.now + _period(node.spec)
+                                activity,
+                                "repeat",
+                                run.now + parse_duration(node.spec["timing"]["every"]),
                             )
                     else:
                         run.next_iteration(activity)
@@ -801,12 +804,3 @@ class WorkflowEngine:
                     )
                 ).one()
             )
-
-
-def _period(spec: dict[str, Any]) -> Any:
-    from workflows.durations import parse_duration
-
-    return parse_duration(spec["timing"]["every"])
-
-
-__all__ = ["ROOT", "PublishResult", "StartResult", "WorkflowEngine"]

@@ -74,7 +74,13 @@ def plan_migration(
             )
             continue
         changed = own_spec(old.node(activity.node_id)) != own_spec(new.node(target))
-        if changed and activity.status in STARTED:
+        # A decision or repeat on hold has done nothing yet, so moving it to a
+        # corrected version is how a failing condition gets fixed.
+        held_block = activity.status == "on-hold" and activity.kind not in (
+            "task",
+            "handoff",
+        )
+        if changed and activity.status in STARTED and not held_block:
             problems.append(
                 f"step {activity.node_id!r} changed in version {new.version} and is "
                 f"{activity.status}; finish or release it before moving"

@@ -90,3 +90,45 @@ def test_migration_needs_map_for_renamed_step(workflows, nurse):
     first = open_tasks(workflows, instance_id)[0]
     workflows.complete(first.id, account_id=nurse, values={})
     assert [t.node_id for t in open_tasks(workflows, instance_id)] == ["plan"]
+
+
+def test_held_decision_fixed_by_new_version(workflows, nurse):
+    """A condition that fails puts the instance on hold; moving it to a
+    corrected version and resuming carries on from the decision."""
+    broken = [
+        task("assess"),
+        {
+            "id": "check",
+            "type": "decision",
+            "branch": [
+                {"condition": "assess.missing > 2", "action": [task("act")]},
+                {"otherwise": True, "action": [task("other")]},
+            ],
+        },
+    ]
+    fixed = [
+        broken[0],
+        {
+            **broken[1],
+            "branch": [
+                {"condition": "true", "action": [task("act")]},
+                broken[1]["branch"][1],
+            ],
+        },
+    ]
+    _publish(workflows, 1, broken)
+    instance_id = start(workflows, "moving-steps")
+    workflows.complete(
+        open_tasks(workflows, instance_id)[0].id, account_id=nurse, values={}
+    )
+    assert workflows.instance(instance_id).status == "on-hold"
+    _publish(workflows, 2, fixed)
+
+    migrate_instance(workflows, instance_id, to_version=2)
+    workflows.resume(instance_id)
+
+    instance = workflows.instance(instance_id)
+    assert instance.status == "active"
+    assert instance.hold_reason is None
+    assert [t.node_id for t in open_tasks(workflows, instance_id)] == ["act"]
+    assert workflows.count_events(instance_id, "instance.resumed") == 1
