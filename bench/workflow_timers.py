@@ -328,7 +328,8 @@ def main() -> None:
     machine = platform.processor() or platform.machine()
     print(
         f"# {datetime.now(UTC):%Y-%m-%d} {platform.node()} {machine}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average at start {os.getloadavg()[0]:.1f}"
     )
     with tempfile.TemporaryDirectory() as folder:
         rows = [
@@ -340,6 +341,7 @@ def main() -> None:
             rows.append(run_backend("postgresql", url, options.instances))
         finally:
             drop_postgres_database(url)
+    print(f"# load average at end {os.getloadavg()[0]:.1f}")
     for row in rows:
         print()
         for key, value in row.items():

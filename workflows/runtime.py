@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -69,6 +69,8 @@ class Run:
         self.load_definition = load_definition
         self.variables = dict(instance.variables)
         self._locked = False
+        self._events: list[dict[str, Any]] = []
+        self._timers: list[dict[str, Any]] = []
 
     # -- locking and bookkeeping -------------------------------------------
 
@@ -92,11 +94,15 @@ class Run:
         self._locked = True
 
     def save(self) -> None:
-        """Write the changed variables back to the instance row."""
+        """Write the changed variables, the new events and the new timers."""
         if self.variables != self.instance.variables:
             self.instance.variables = dict(self.variables)
         self.session.add(self.instance)
         self.session.flush()
+        self._write_timers()
+        if self._events:
+            self.session.execute(insert(WorkflowEvent), self._events)
+            self._events = []
 
     def event(
         self,
@@ -104,16 +110,22 @@ class Run:
         activity: WorkflowActivity | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        self.session.add(
-            WorkflowEvent(
-                instance_id=self.instance.id,
-                activity_id=activity.id if activity else None,
-                at=self.now,
-                actor=self.actor,
-                kind=kind,
-                data=data,
-            )
+        # Events are written together in save(), one statement for all.
+        self._events.append(
+            {
+                "instance_id": self.instance.id,
+                "activity_id": activity.id if activity else None,
+                "at": self.now,
+                "actor": self.actor,
+                "kind": kind,
+                "data": data,
+            }
         )
+
+    def _write_timers(self) -> None:
+        if self._timers:
+            self.session.execute(insert(WorkflowTimer), self._timers)
+            self._timers = []
 
     def hold(self, activity: WorkflowActivity, reason: str) -> None:
         """Put the activity and the instance on hold, recording the reason."""
@@ -132,13 +144,15 @@ class Run:
 
     def _schedule(self, activity: WorkflowActivity, kind: str, due: datetime) -> None:
         assert activity.id is not None
-        self.session.add(
-            WorkflowTimer(
-                instance_id=self.instance.id,
-                activity_id=activity.id,
-                kind=kind,
-                due_at=due,
-            )
+        self._timers.append(
+            {
+                "instance_id": self.instance.id,
+                "activity_id": activity.id,
+                "kind": kind,
+                "due_at": due,
+                "status": "scheduled",
+                "missed_periods": 0,
+            }
         )
 
     def _new_activity(
@@ -562,6 +576,8 @@ class Run:
         ids = [activity.id for activity in activities if activity.id is not None]
         if not ids:
             return
+        # A timer scheduled earlier in this run must exist to be cancelled.
+        self._write_timers()
         self.session.execute(
             update(WorkflowTimer)
             .where(col(WorkflowTimer.activity_id).in_(ids))
