@@ -135,11 +135,12 @@ class Run:
         self.instance.status = "on-hold"
         self.instance.hold_reason = reason
         self.event("instance.on-hold", activity, {"reason": reason})
+        # The reason can quote recorded values, so it goes to the audit
+        # trail only; the log carries ids.
         logger.warning(
-            "workflow instance %s on hold at step %s: %s",
+            "workflow instance %s on hold at step %s; reason in its history",
             self.instance.id,
             activity.node_id,
-            reason,
         )
 
     def _schedule(self, activity: WorkflowActivity, kind: str, due: datetime) -> None:
