@@ -649,7 +649,7 @@ class WorkflowEngine:
                     # SAVEPOINT outside one commits on release; open one here
                     # so the whole batch shares one commit.
                     session.execute(text("BEGIN IMMEDIATE"))
-                timers = self._preload_batch(session, timer_ids)
+                timers, _loaded = self._preload_batch(session, timer_ids)
                 for timer_id in (timer.id for timer in timers if timer.id is not None):
                     savepoint = session.begin_nested()
                     try:
@@ -673,10 +673,14 @@ class WorkflowEngine:
 
     def _preload_batch(
         self, session: Session, timer_ids: list[int]
-    ) -> list[WorkflowTimer]:
+    ) -> tuple[list[WorkflowTimer], list[Any]]:
         """Load a batch's timers, instances and activities in three queries,
-        so firing each timer finds them in the session; return the timers
-        in instance order."""
+        so firing each timer finds them in the session.
+
+        :returns: the timers in instance order, and every loaded row; the
+            caller keeps that list alive because the session holds loaded
+            rows only weakly.
+        """
         timers = list(
             session.exec(
                 select(WorkflowTimer).where(col(WorkflowTimer.id).in_(timer_ids))
@@ -684,21 +688,15 @@ class WorkflowEngine:
         )
         instance_ids = {timer.instance_id for timer in timers}
         activity_ids = {timer.activity_id for timer in timers}
-        list(
-            session.exec(
-                select(WorkflowInstance).where(
-                    col(WorkflowInstance.id).in_(instance_ids)
-                )
-            )
+        instances = session.exec(
+            select(WorkflowInstance).where(col(WorkflowInstance.id).in_(instance_ids))
         )
-        list(
-            session.exec(
-                select(WorkflowActivity).where(
-                    col(WorkflowActivity.id).in_(activity_ids)
-                )
-            )
+        activities = session.exec(
+            select(WorkflowActivity).where(col(WorkflowActivity.id).in_(activity_ids))
         )
-        return sorted(timers, key=lambda timer: (timer.instance_id, timer.id or 0))
+        rows: list[Any] = [*timers, *instances, *activities]
+        ordered = sorted(timers, key=lambda timer: (timer.instance_id, timer.id or 0))
+        return ordered, rows
 
     def _fire_in(
         self, session: Session, timer_id: int, dispatcher_id: str
