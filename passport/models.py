@@ -7,6 +7,7 @@ TABLE_MODULES = (
     "accounts.models",
     "issuer.models",
     "wallet_web.models",
+    "verifier.models",
 )
 
 
