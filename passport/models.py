@@ -8,6 +8,7 @@ TABLE_MODULES = (
     "issuer.models",
     "wallet_web.models",
     "verifier.models",
+    "wallet_web.sharing_models",
 )
 
 

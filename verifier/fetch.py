@@ -17,6 +17,7 @@ internal address. Proxies from the environment are ignored for the same
 reason.
 """
 
+import json
 import logging
 import ssl
 import time
@@ -123,8 +124,17 @@ class FencedFetcher:
                 f"this issuer (listed: {listed}); it was not fetched."
             )
 
-    def fetch_json(self, url: str, allowed_origins: tuple[str, ...]) -> FetchedDocument:
+    def fetch_json(
+        self,
+        url: str,
+        allowed_origins: tuple[str, ...],
+        *,
+        post: dict[str, Any] | None = None,
+    ) -> FetchedDocument:
         """Fetch and parse the JSON document at ``url``.
+
+        With ``post``, the request is a POST of that JSON object, and no
+        redirect is followed.
 
         :raises FetchRefused: if ``url``, or a redirect from it, is outside
             the fence; no request is made to such a URL.
@@ -137,8 +147,8 @@ class FencedFetcher:
         deadline = time.monotonic() + self.policy.timeout
         current = url
         for _ in range(self.policy.max_redirects + 1):
-            status, headers, body = self._get(current, deadline)
-            if status in (301, 302, 303, 307, 308):
+            status, headers, body = self._request(current, deadline, post)
+            if status in (301, 302, 303, 307, 308) and post is None:
                 location = headers.get("location")
                 if not location:
                     raise FetchFailed(
@@ -154,7 +164,11 @@ class FencedFetcher:
                 current = target
                 continue
             if status != 200:
-                raise FetchFailed(f"{current!r} answered HTTP {status}, not 200.")
+                raise FetchFailed(
+                    f"{current!r} answered HTTP {status}, not 200"
+                    + _error_text(body)
+                    + "."
+                )
             try:
                 document = parse_json_document(body, max_bytes=self.policy.max_bytes)
             except MalformedDocument as error:
@@ -173,12 +187,15 @@ class FencedFetcher:
             f"{url!r} redirected more than {self.policy.max_redirects} times."
         )
 
-    def _get(self, url: str, deadline: float) -> tuple[int, dict[str, str], bytes]:
+    def _request(
+        self, url: str, deadline: float, post: dict[str, Any] | None
+    ) -> tuple[int, dict[str, str], bytes]:
         limit = self.policy.max_bytes
+        method = "GET" if post is None else "POST"
         try:
-            with self._client.stream("GET", url) as response:
+            with self._client.stream(method, url, json=post) as response:
                 headers = {k.lower(): v for k, v in response.headers.items()}
-                if response.status_code != 200:
+                if response.status_code in (301, 302, 303, 307, 308):
                     return response.status_code, headers, b""
                 declared = headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
@@ -208,3 +225,13 @@ class FencedFetcher:
             raise FetchFailed(
                 f"{url!r} could not be fetched: {type(error).__name__}: {error}"
             ) from None
+
+
+def _error_text(body: bytes) -> str:
+    """Return ": <error>" from a JSON error body such as {"error": "..."}."""
+    try:
+        document = json.loads(body[:4096])
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    error = document.get("error") if isinstance(document, dict) else None
+    return f": {error[:300]}" if isinstance(error, str) else ""
