@@ -1,7 +1,7 @@
 """The trust registry's service API: members in the database, the
 partnership's signing key, and the signed document.
 
-Nothing here knows Flask; the command line and the partnership
+Nothing here imports Flask; the command line and the partnership
 administrator's pages call these functions with a session and the key store.
 """
 
@@ -30,7 +30,7 @@ DEFAULT_KINDS = ("TrainingCredential",)
 
 @dataclass(frozen=True)
 class MemberInput:
-    """What an administrator enters for a member."""
+    """A member entry as an administrator enters it."""
 
     did: str
     name: str
@@ -161,7 +161,7 @@ def list_members(session: Session) -> list[RegistryMember]:
 
 
 def load_registry(session: Session) -> IssuerRegistry:
-    """Return the registry the database holds."""
+    """Return the registry stored in the database."""
     return IssuerRegistry(as_trusted_issuer(row) for row in list_members(session))
 
 

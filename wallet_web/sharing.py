@@ -8,7 +8,7 @@ presentation of the chosen credentials signed by the holder's key over
 them. Using the link marks it used in the same conditional UPDATE that
 checks it, so two verifiers racing for one link cannot both get it.
 
-Nothing here knows Flask.
+Nothing here imports Flask.
 """
 
 import hashlib
