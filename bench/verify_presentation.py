@@ -58,7 +58,6 @@ def build_presentation() -> tuple[dict[str, Any], list[Ed25519KeyPair]]:
         unsigned = build_training_credential(
             credential_id=f"urn:uuid:00000000-0000-4000-8000-{index:012d}",
             issuer_id=issuer.controller,
-            issuer_name="Chelmer Valley Hospitals NHS Foundation Trust",
             holder_id=holder.controller,
             display_name="Robin EXAMPLE",
             subject=subject,

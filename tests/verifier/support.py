@@ -170,13 +170,11 @@ def training_credential(
     purposes: tuple[str, ...] = ("revocation", "suspension"),
     cstf_aligned: bool = True,
     created: datetime | None = None,
-    issuer_name: str = "Chelmer Valley Hospitals NHS Foundation Trust",
 ) -> dict[str, Any]:
     """Return a signed training credential, with status entries if a URL is given."""
     unsigned = build_training_credential(
         credential_id=f"urn:uuid:00000000-0000-4000-8000-{index:012d}",
         issuer_id=issuer.controller,
-        issuer_name=issuer_name,
         holder_id=holder_did,
         display_name="Robin EXAMPLE",
         subject=subject_by_code(code),

@@ -102,7 +102,6 @@ class Organisation:
         unsigned = build_training_credential(
             credential_id="urn:uuid:6a1c0a4e-0000-4000-8000-000000000001",
             issuer_id=self.did,
-            issuer_name="Chelmer Valley",
             holder_id=HOLDER,
             display_name="Robin EXAMPLE",
             subject=subject_by_code("FS"),
