@@ -300,6 +300,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
 # Command groups that feature packages define, as "module:attribute". Each
 # package adds its own line.
 COMMAND_GROUPS: tuple[str, ...] = (
+    "verifier.cli:registry_group",
+    "verifier.cli:profiles_group",
     "workflows.cli:workflows_group",
     "workflows.cli:scheduler_command",
 )
