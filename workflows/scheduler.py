@@ -15,6 +15,7 @@ from apscheduler.events import EVENT_ALL_JOBS_REMOVED, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.dispatcher import Dispatcher
 
@@ -49,6 +50,8 @@ class WorkflowScheduler:
         )
         self.scheduler.add_listener(self._on_jobs_removed, EVENT_ALL_JOBS_REMOVED)
         self.passes = 0
+        # The lock file that makes this the machine's one embedded dispatcher.
+        self.lock_file: object | None = None
         self._pass_lock = threading.Lock()
 
     def start(self) -> None:
@@ -104,7 +107,15 @@ class WorkflowScheduler:
         self._arm_wake()
 
     def _arm_wake(self) -> None:
-        due = self.dispatcher.next_due()
+        try:
+            due = self.dispatcher.next_due()
+        except SQLAlchemyError:
+            logger.warning(
+                "workflow timers could not be read; polling every %ss",
+                self.poll_seconds,
+                exc_info=True,
+            )
+            return
         if due is None:
             return
         run_date = max(due, datetime.now(UTC))

@@ -331,6 +331,8 @@ def test_embedded_scheduler_fires_in_web_process(seeded, care):
     app = create_app(
         {"SETTINGS": seeded.settings, "TESTING": True, "PASSPORT_SCHEDULER": "embedded"}
     )
+    assert "workflows.scheduler" not in app.extensions
+    app.test_client().get("/sign-in")
     scheduler = app.extensions["workflows.scheduler"]
     workflows = app.extensions["workflows"]
     try:
@@ -353,6 +355,15 @@ def test_embedded_scheduler_fires_in_web_process(seeded, care):
             and time.monotonic() < deadline
         ):
             time.sleep(0.2)
+        second = create_app(
+            {
+                "SETTINGS": seeded.settings,
+                "TESTING": True,
+                "PASSPORT_SCHEDULER": "embedded",
+            }
+        )
+        second.test_client().get("/sign-in")
+        assert second.extensions["workflows.scheduler"] is None
     finally:
         scheduler.shutdown()
     assert workflows.instance(instance_id).status == "completed"
