@@ -1,12 +1,17 @@
 """Exporting definitions as FHIR R4 PlanDefinitions and handoffs as Tasks.
 
 Our format was named after PlanDefinition (action, condition, timing,
-participant), so the export is a mapping: a parallel block is a group whose
-``selectionBehavior`` is ``all`` or ``any``; a decision branch is a group with
-an applicability condition in CEL (``text/cel``); a repeat carries a
-``timingTiming`` with its period; a called protocol is a
-``definitionCanonical``. A handoff is a ServiceRequest to the receiving
-organisation plus the Task that tracks it (``Task.focus`` names the request).
+participant), so the export is a mapping:
+
+- a parallel block is a group whose ``selectionBehavior`` is ``all`` or
+  ``any``;
+- a decision branch is a group with an applicability condition in CEL
+  (``text/cel``);
+- a repeat carries a ``timingTiming`` with its period;
+- a called protocol is a ``definitionCanonical``.
+
+A handoff is a ServiceRequest to the receiving organisation plus the Task
+that tracks it, whose ``focus`` names the request.
 """
 
 import uuid

@@ -2,7 +2,7 @@
 
 Two jobs live in APScheduler's memory job store: a poll every few seconds,
 and a one-off wake-up at the earliest due time found in the database, re-armed
-after every pass. Neither holds any timer state, so wiping the job store
+after every pass. Neither keeps any timer state, so wiping the job store
 loses nothing: the jobs are rebuilt from the database at start and whenever
 all jobs are removed.
 """
