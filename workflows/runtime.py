@@ -362,7 +362,7 @@ class Run:
 
     def _enter_repeat(self, node: Node, parent: WorkflowActivity | None) -> None:
         timing = node.spec.get("timing")
-        activity = self._new_activity(node, parent, data={"iterations": 0})
+        activity = self._new_activity(node, parent)
         self.variables[node.id] = {"iteration": 0}
         if timing is None:
             self.next_iteration(activity)
@@ -396,9 +396,9 @@ class Run:
             if done:
                 self.finish(activity)
                 return False
-        number = int((activity.data or {}).get("iterations", 0)) + 1
-        activity.data = {**(activity.data or {}), "iterations": number}
-        self.session.add(activity)
+        # The round count lives in the instance's variables, which this run
+        # writes anyway, so a round costs no update of the repeat's row.
+        number = int((self.variables.get(node.id) or {}).get("iteration", 0)) + 1
         self.variables[node.id] = {"iteration": number}
         details: dict[str, Any] = {"iteration": number, "trigger": trigger}
         if scheduled_for is not None:
