@@ -554,6 +554,11 @@ class WorkflowEngine:
         def work(session: Session) -> dict[str, Any]:
             if request_key is not None:
                 replay = session.get(WorkflowRequest, request_key)
+                if replay is not None and replay.response.get("task") != task_id:
+                    raise WorkflowError(
+                        f"request key {request_key!r} was already used for task "
+                        f"{replay.response.get('task')}; send a new key per task"
+                    )
                 if replay is not None:
                     return dict(replay.response)
             activity = self._task_for_update(session, task_id, account_id)

@@ -313,3 +313,22 @@ def test_long_history_costs_same_statements(workflows, nurse):
 
     assert len(worn_statements) == len(fresh_statements)
     assert workflows.instance(worn).variables["loop"]["iteration"] == 152
+
+
+def test_request_key_reused_for_other_task(workflows, nurse):
+    from workflows.errors import WorkflowError
+
+    workflows.publish(definition("two-steps", [task("first"), task("second")]))
+    instance_id = start(workflows, "two-steps")
+    first = open_tasks(workflows, instance_id)[0]
+    workflows.complete(
+        first.id, account_id=nurse, values={}, request_key="tablet-key-0001"
+    )
+    second = open_tasks(workflows, instance_id)[0]
+
+    with pytest.raises(WorkflowError, match="already used for task"):
+        workflows.complete(
+            second.id, account_id=nurse, values={}, request_key="tablet-key-0001"
+        )
+
+    assert open_tasks(workflows, instance_id)[0].id == second.id
