@@ -71,20 +71,28 @@ def _body() -> dict[str, Any]:
 def start_instance() -> ResponseReturnValue:
     body = _body()
     organisations = body.get("organisations")
+    teams = body.get("teams") or {}
+    data = body.get("data") or {}
+    version = body.get("version")
     if not isinstance(organisations, dict) or not organisations:
         raise WorkflowError("'organisations' must map each organisation slot to a slug")
-    if not member_organisations(workflow_engine(), _account_id()) & set(
-        organisations.values()
+    if not isinstance(teams, dict) or not isinstance(data, dict):
+        raise WorkflowError("'teams' and 'data' must be JSON objects")
+    if version is not None and (
+        isinstance(version, bool) or not isinstance(version, int)
     ):
+        raise WorkflowError(f"'version' must be a whole number, got {version!r}")
+    member_of = member_organisations(workflow_engine(), _account_id())
+    if not member_of & {str(slug) for slug in organisations.values()}:
         raise NotPermitted("you hold no role at any organisation of this instance")
     result = workflow_engine().start(
         str(body.get("definition", "")),
         business_key=str(body.get("businessKey", "")),
         subject_ref=str(body.get("subjectRef", "")),
         organisations={str(k): str(v) for k, v in organisations.items()},
-        teams={str(k): str(v) for k, v in (body.get("teams") or {}).items()},
-        data=body.get("data") or {},
-        version=body.get("version"),
+        teams={str(k): str(v) for k, v in teams.items()},
+        data=data,
+        version=version,
         account_id=_account_id(),
     )
     payload = {"instance": result.instance_id, "created": result.created}

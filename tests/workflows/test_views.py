@@ -381,3 +381,23 @@ def test_unknown_scheduler_mode_rejected(seeded):
                 "PASSPORT_SCHEDULER": "sometimes",
             }
         )
+
+
+def test_api_start_rejects_bad_types(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    token = csrf_token(client, f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+
+    response = client.post(
+        "/api/care/instances",
+        json={
+            "definition": "falls-multifactorial",
+            "businessKey": "EP-1004",
+            "subjectRef": "PT-9H5M4S",
+            "organisations": ORGANISATIONS,
+            "version": "1",
+        },
+        headers={"X-CSRFToken": token},
+    )
+
+    assert response.status_code == 400
+    assert "'version' must be a whole number, got '1'" in response.get_json()["message"]
