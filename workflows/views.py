@@ -83,7 +83,8 @@ def my_tasks() -> ResponseReturnValue:
 def _form_for(task_id: int) -> tuple[Any, dict[str, Any] | None]:
     workflows = workflow_engine()
     view = task_view(workflows, task_id)
-    if view is None:
+    # A task of an organisation the account has no role at is not shown.
+    if view is None or not may_see_subject(workflows, _account_id(), view.subject_ref):
         abort(404)
     instance = workflows.instance(view.instance_id)
     definition = workflows.definition(instance.definition_id, instance.version)

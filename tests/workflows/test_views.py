@@ -401,3 +401,12 @@ def test_api_start_rejects_bad_types(client, seeded, care):
 
     assert response.status_code == 400
     assert "'version' must be a whole number, got '1'" in response.get_json()["message"]
+
+
+def test_task_page_hidden_from_other_organisations(client, seeded, care):
+    sign_in(client, seeded.hr_email)
+
+    response = client.get(f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+
+    assert response.status_code == 404
+    assert SUBJECT not in response.get_data(as_text=True)
