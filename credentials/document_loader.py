@@ -42,6 +42,18 @@ def _bundled_document(url: str) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def shared_bundled_document(url: str) -> Any:
+    """Return the parsed bundled document at ``url`` without copying it.
+
+    The value is shared by every caller and must not be modified.
+
+    :raises ContextNotAllowed: if ``url`` is not bundled.
+    """
+    if url not in bundled_context_files():
+        raise ContextNotAllowed(url)
+    return _bundled_document(url)
+
+
 def bundled_document(url: str) -> Any:
     """Return a copy of the parsed bundled document at ``url``.
 
@@ -67,6 +79,10 @@ class StaticDocumentLoader:
         """Return whether ``url`` would be served."""
         return url in self._extra or url in bundled_context_files()
 
+    def serves_bundled(self, url: str) -> bool:
+        """Return whether ``url`` is served from the bundle, not from ``extra``."""
+        return url not in self._extra and url in bundled_context_files()
+
     def __call__(
         self, url: str, options: Mapping[str, Any] | None = None
     ) -> RemoteDocument:
@@ -75,7 +91,7 @@ class StaticDocumentLoader:
         elif url in bundled_context_files():
             # pyld does not modify loaded documents, so the cached parse is
             # shared instead of copied on every call.
-            document = _bundled_document(url)
+            document = shared_bundled_document(url)
         else:
             raise ContextNotAllowed(url)
         return {
