@@ -22,7 +22,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from credentials.canonicalization import expand
+from credentials.canonicalization import QuadMemo, check_safe_mode
 from credentials.datamodel import (
     as_list,
     check_credential,
@@ -125,7 +125,10 @@ def _context_urls(value: Any) -> list[str]:
 
 
 def _check_contexts(
-    result: VerificationResult, document: dict[str, Any], loader: Any
+    result: VerificationResult,
+    document: dict[str, Any],
+    loader: Any,
+    memo: QuadMemo,
 ) -> bool:
     refused = [url for url in _context_urls(document) if not loader.allows(url)]
     if refused:
@@ -137,7 +140,8 @@ def _check_contexts(
         )
         return False
     try:
-        expand({k: v for k, v in document.items() if k != "proof"}, loader)
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        check_safe_mode(unsecured, loader, memo)
     except (ContextNotAllowed, UndefinedTerm) as error:
         result.add("contexts-allowed", False, str(error))
         return False
@@ -161,6 +165,7 @@ def _check_proof(
     controller_role: str,
     resolve_did: DidResolver,
     loader: Any,
+    memo: QuadMemo,
 ) -> Proof | None:
     """Add the ``proof`` and ``verification-method`` checks; return the proof."""
     try:
@@ -190,7 +195,7 @@ def _check_proof(
         )
     else:
         try:
-            valid = verify_signature(document, proof, key, loader)
+            valid = verify_signature(document, proof, key, loader, memo)
         except CredentialError as error:
             result.add("proof", False, f"The signature could not be checked: {error}")
         else:
@@ -319,7 +324,8 @@ def _verify_well_formed_credential(
     resolve_did: DidResolver,
     loader: Any,
 ) -> None:
-    if not _check_contexts(result, document, loader):
+    memo: QuadMemo = {}
+    if not _check_contexts(result, document, loader, memo):
         _skip(
             result,
             ("proof", "verification-method"),
@@ -334,6 +340,7 @@ def _verify_well_formed_credential(
             controller_role="issuer",
             resolve_did=resolve_did,
             loader=loader,
+            memo=memo,
         )
 
     issuer = issuer_id(document)
@@ -416,7 +423,8 @@ def verify_presentation(
 
     holder = _holder_id(document)
     proof = None
-    if _check_contexts(result, document, loader):
+    memo: QuadMemo = {}
+    if _check_contexts(result, document, loader, memo):
         proof = _check_proof(
             result,
             document,
@@ -425,6 +433,7 @@ def verify_presentation(
             controller_role="holder",
             resolve_did=resolve_did,
             loader=loader,
+            memo=memo,
         )
     else:
         _skip(
