@@ -1,14 +1,14 @@
 """JSON-LD 1.1 context processing for the pinned, bundled contexts.
 
 The processed form of each context is cached, so a credential that names the
-same contexts as the last one costs no context processing at all. Only the
-features that the bundled contexts use are implemented: term definitions
-with ``@id``, ``@type``, ``@container`` (``@set``, ``@list``, ``@graph``),
-``@context`` (property- and type-scoped), ``@protected`` and ``@prefix``;
-keyword aliases; ``@vocab``; ``@version``; and the null context. Anything
-else raises :class:`NotPinned`, and the caller falls back to the general
-JSON-LD processor, which either handles it or reports the error. This
-module never decides that a document is invalid.
+same contexts as the last one costs no context processing at all. It
+implements only the features that the bundled contexts use. These are term
+definitions with ``@id``, ``@type``, ``@container`` (``@set``, ``@list``,
+``@graph``), ``@context`` (property- and type-scoped), ``@protected`` and
+``@prefix``, keyword aliases, ``@vocab``, ``@version`` and the null context.
+Anything else raises :class:`NotPinned`, and the caller falls back to the
+general JSON-LD processor, which either handles it or reports the error.
+This module never decides that a document is invalid.
 
 Written from the W3C JSON-LD 1.1 Processing Algorithms and API
 (Recommendation, July 2020), sections 4.1 to 4.3 and 5.2.
@@ -26,8 +26,8 @@ from credentials.errors import ContextNotAllowed
 class NotPinned(Exception):
     """The document uses something the pinned-context fast path does not cover.
 
-    Internal to the credential core: the caller falls back to the general
-    JSON-LD processor. The message says what was not covered.
+    Internal to the credential core, because the caller falls back to the
+    general JSON-LD processor. The message names what was not covered.
     """
 
 
@@ -71,7 +71,7 @@ _CONTAINERS = frozenset((frozenset(), frozenset(("@set",)), frozenset(("@list",)
 _GRAPH_CONTAINERS = frozenset((frozenset(("@graph",)), frozenset(("@graph", "@set"))))
 
 # A bound on the number of processed contexts kept in memory. The bundled
-# contexts and their scoped contexts need a few dozen; the bound only stops a
+# contexts and their scoped contexts need a few dozen. The bound stops a
 # stream of documents that combine contexts in ever new orders from growing
 # the cache without limit. Past it, contexts are processed but not kept.
 MAX_CACHED_CONTEXTS = 4096
@@ -110,8 +110,11 @@ class TermDefinition:
             self.iri == other.iri
             and self.type_mapping == other.type_mapping
             and self.container == other.container
-            and self.scoped_key == other.scoped_key
             and self.prefix == other.prefix
+            and (
+                self.scoped_key == other.scoped_key
+                or self.scoped_context == other.scoped_context
+            )
         )
 
 
@@ -132,7 +135,7 @@ class ActiveContext:
         self._derived: dict[tuple[Any, ...], ActiveContext] = {}
 
     def expand_iri(self, value: str, *, vocab: bool) -> str:
-        """Expand a term, compact IRI or IRI; return it unchanged if it is none.
+        """Expand a term, compact IRI or IRI, or return ``value`` unchanged.
 
         ``vocab`` selects vocabulary-relative expansion (terms and ``@vocab``
         apply) over document-relative expansion (only prefixes apply).
@@ -200,8 +203,8 @@ def apply_scoped_context(
     """Return the context after a term's scoped context.
 
     A property-scoped context (``propagate`` true) may override protected
-    terms; a type-scoped one (``propagate`` false) may not, and is reverted
-    when a nested node object is entered.
+    terms. A type-scoped one (``propagate`` false) may not, and the expansion
+    reverts it when it enters a nested node object.
     """
     key = ("scoped", definition.scoped_key, propagate)
     local = definition.scoped_context

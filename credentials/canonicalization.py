@@ -104,8 +104,11 @@ def expand(document: dict[str, Any], loader: DocumentLoader | None = None) -> An
     dropped: list[str] = []
     processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
     try:
+        # pyld 3.3 resolves relative IRIs against "http://example.org/base/"
+        # unless the base is None; with None they stay relative, so the safe
+        # mode check below rejects them.
         expanded = processor.expand(
-            document, {"documentLoader": loader or DEFAULT_LOADER}
+            document, {"documentLoader": loader or DEFAULT_LOADER, "base": None}
         )
     except jsonld.JsonLdError as error:
         cause = _find_cause(error)

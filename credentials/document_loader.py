@@ -70,6 +70,10 @@ class StaticDocumentLoader:
     :param extra: more documents to serve, by URL, for example a trust's
         cached ``did:web`` document or a test context. They are served as
         given and never fetched.
+
+    NOTE: pyld 3.3 keeps "static" documents in a process-wide cache keyed by
+    URL, so an extra document served at a bundled URL may be ignored in
+    favour of the bundled one that an earlier call loaded.
     """
 
     def __init__(self, extra: Mapping[str, Any] | None = None) -> None:

@@ -45,6 +45,7 @@ RDF_NIL = f"<{RDF}nil>"
 # Language tags that JSON-LD processors accept as well-formed (BCP 47 shape).
 _LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
 _VALUE_KEYS = frozenset(("@value", "@type", "@language"))
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # JSON-LD writes numbers at or beyond 10**21 as doubles, as JavaScript does.
 _DOUBLE_THRESHOLD = 10**21
 
@@ -68,6 +69,8 @@ def native_literal(value: Any, datatype: str | None) -> str:
     ``datatype`` is the coerced or given datatype IRI, if any.
     """
     if isinstance(value, str):
+        if datatype == XSD_DOUBLE:
+            return literal(_string_double(value), XSD_DOUBLE)
         return literal(value, datatype or XSD_STRING)
     if isinstance(value, bool):
         return literal("true" if value else "false", datatype or XSD_BOOLEAN)
@@ -85,14 +88,36 @@ def native_literal(value: Any, datatype: str | None) -> str:
     raise NotPinned(f"a value of type {type(value).__name__}")
 
 
+def _string_double(text: str) -> str:
+    """Return the canonical form of a decimal string typed ``xsd:double``.
+
+    pyld and jsonld.js both canonicalize such strings, but disagree on text
+    that is not a plain decimal number, which therefore takes the general
+    path.
+    """
+    if _DECIMAL.fullmatch(text) is None:
+        raise NotPinned(f"xsd:double text {text!r} that is not a decimal number")
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise NotPinned(f"xsd:double text {text!r} beyond the double range")
+    return canonical_double(number)
+
+
 class _QuadWriter:
     """Walks one document and collects its quads."""
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.quads: list[Quad] = []
+        self.seen: set[Quad] = set()
         self.labels: dict[str, str] = {}
         self.count = 0
+
+    def emit(self, quad: Quad) -> None:
+        """Add a quad unless it is already there, as the JSON-LD node map does."""
+        if quad not in self.seen:
+            self.seen.add(quad)
+            self.quads.append(quad)
 
     def fresh_blank(self) -> str:
         self.count += 1
@@ -214,7 +239,7 @@ class _QuadWriter:
         else:
             subject = self.fresh_blank()
 
-        quads = self.quads
+        emit = self.emit
         for iri, (key, value) in expanded.items():
             if iri == "@id":
                 continue
@@ -224,7 +249,7 @@ class _QuadWriter:
                     type_iri = type_scoped.expand_iri(name, vocab=True)
                     if not is_absolute_iri(type_iri):
                         raise NotPinned(f"type {name!r} is not an absolute IRI")
-                    quads.append((subject, RDF_TYPE, f"<{type_iri}>", graph))
+                    emit((subject, RDF_TYPE, f"<{type_iri}>", graph))
                 continue
             if iri.startswith("@") or not is_absolute_iri(iri):
                 raise NotPinned(f"key {key!r} does not expand to an absolute IRI")
@@ -247,31 +272,38 @@ class _QuadWriter:
         if "@list" in container:
             items = value if isinstance(value, list) else [value]
             head = self.list_items(items, key, active, graph)
-            self.quads.append((subject, predicate, head, graph))
+            self.emit_list(subject, predicate, head, graph)
             return
-        items = value if isinstance(value, list) else [value]
-        for item in items:
+        for item in _flatten(value):
             if item is None:
                 continue
-            if isinstance(item, list):
-                raise NotPinned("an array inside an array")
             if "@graph" in container:
                 if not isinstance(item, dict):
                     raise NotPinned("a graph container holding a scalar")
                 graph_name = self.fresh_blank()
                 if self.map_element(item, active, definition, graph_name)[0] == '"':
                     raise NotPinned("a graph container holding a value object")
-                self.quads.append((subject, predicate, graph_name, graph))
+                self.emit((subject, predicate, graph_name, graph))
                 continue
             if isinstance(item, dict) and "@list" in item:
                 if len(item) != 1:
                     raise NotPinned("a list object with other keys")
                 inner = item["@list"]
                 inner_items = inner if isinstance(inner, list) else [inner]
-                obj = self.list_items(inner_items, key, active, graph)
+                head = self.list_items(inner_items, key, active, graph)
+                self.emit_list(subject, predicate, head, graph)
             else:
-                obj = self.item(item, key, active, graph)
-            self.quads.append((subject, predicate, obj, graph))
+                self.emit(
+                    (subject, predicate, self.item(item, key, active, graph), graph)
+                )
+
+    def emit_list(self, subject: str, predicate: str, head: str, graph: str) -> None:
+        """Add the quad that links a list, even if the same quad is there.
+
+        The JSON-LD node map keeps every list object, so two empty lists under
+        one property give the ``rdf:nil`` quad twice, in jsonld.js and pyld.
+        """
+        self.quads.append((subject, predicate, head, graph))
 
     def list_items(
         self,
@@ -290,8 +322,8 @@ class _QuadWriter:
         head = RDF_NIL
         for term in reversed(terms):
             node = self.fresh_blank()
-            self.quads.append((node, RDF_FIRST, term, graph))
-            self.quads.append((node, RDF_REST, head, graph))
+            self.emit((node, RDF_FIRST, term, graph))
+            self.emit((node, RDF_REST, head, graph))
             head = node
         return head
 
@@ -316,6 +348,18 @@ class _QuadWriter:
         if type_mapping in ("@id", "@vocab"):
             type_mapping = None
         return native_literal(item, type_mapping)
+
+
+def _flatten(value: Any) -> list[Any]:
+    """Return the items of a property value; nested arrays count as one."""
+    if not isinstance(value, list):
+        return [value]
+    if not any(isinstance(item, list) for item in value):
+        return value
+    items: list[Any] = []
+    for item in value:
+        items.extend(_flatten(item))
+    return items
 
 
 def document_to_quads(document: Any, loader: Any) -> list[Quad]:

@@ -103,6 +103,15 @@ class _IdentifierIssuer:
         return _IdentifierIssuer(self.prefix, dict(self.issued))
 
 
+def _reference_label(term: str, identifier: str) -> str:
+    """Return ``_:a`` for the blank node being hashed, ``_:z`` for others."""
+    if not _is_blank(term):
+        return term
+    if term == identifier:
+        return "_:a"
+    return "_:z"
+
+
 def _cannot_win(path: str, chosen_path: str) -> bool:
     """Return whether ``path`` can no longer sort before the chosen path."""
     return bool(chosen_path) and len(path) >= len(chosen_path) and path > chosen_path
@@ -131,8 +140,7 @@ class _Canonicalizer:
         lines = []
         for quad in self.quads_of[identifier]:
             subject, predicate, obj, graph = (
-                ("_:a" if term == identifier else "_:z") if _is_blank(term) else term
-                for term in quad
+                _reference_label(term, identifier) for term in quad
             )
             lines.append(serialize_quad((subject, predicate, obj, graph)))
         lines.sort()
@@ -243,23 +251,26 @@ class _Canonicalizer:
     def canonical_lines(self) -> list[str]:
         self.issue_identifiers()
         relabel = self.relabel
-        lines = {
+        lines = [
             serialize_quad(
                 (relabel(quad[0]), quad[1], relabel(quad[2]), relabel(quad[3]))
             )
             for quad in self.quads
-        }
-        return sorted(lines)
+        ]
+        lines.sort()
+        return lines
 
 
 def canonicalize_quads(quads: Iterable[Quad]) -> str:
     """Return the RDFC-1.0 canonical N-Quads of a dataset.
 
-    Duplicate quads count once, because a dataset is a set. Lines are sorted
-    in Unicode code point order, as RDFC-1.0 specifies.
+    Lines are sorted in Unicode code point order, as RDFC-1.0 specifies.
+    Quads are taken as given: a repeated quad is hashed and written twice.
+    JSON-LD processors (jsonld.js 8, pyld 3.3) produce one for each repeated
+    empty list, and rdf-canonize keeps it, so signatures agree only if we
+    keep it too. The JSON-LD converters here drop every other duplicate.
 
     :raises MalformedDocument: if the dataset needs more than
         :data:`MAX_N_DEGREE_CALLS` N-degree hash steps.
     """
-    unique = list(dict.fromkeys(quads))
-    return "".join(_Canonicalizer(unique).canonical_lines())
+    return "".join(_Canonicalizer(list(quads)).canonical_lines())
