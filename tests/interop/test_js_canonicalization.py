@@ -21,10 +21,8 @@ import subprocess
 from typing import Any
 
 import pytest
-from pyld import jsonld
 
 from credentials.canonicalization import canonicalize_rdfc, general_quads
-from credentials.document_loader import DEFAULT_LOADER
 from credentials.errors import CredentialError
 from credentials.rdfc import canonicalize_quads
 from tests.credentials.random_documents import random_document
@@ -33,6 +31,7 @@ from tests.credentials.test_canonicalization import (
     SELF_REFERENCE_NQUADS,
     XSD_DOUBLE,
     credential_with,
+    pyld_nquads,
     vector_documents,
 )
 from tests.interop.conftest import CLI_TIMEOUT_SECONDS, CONTEXTS_DIR, InteropCli
@@ -73,18 +72,6 @@ def ours(document: dict[str, Any]) -> Any:
         return canonicalize_rdfc(document)
     except CredentialError as error:
         return ("error", str(error))
-
-
-def pyld_nquads(document: dict[str, Any]) -> str:
-    nquads: str = jsonld.normalize(
-        document,
-        {
-            "algorithm": "URDNA2015",
-            "format": "application/n-quads",
-            "documentLoader": DEFAULT_LOADER,
-        },
-    )
-    return nquads
 
 
 def test_random_documents_match_rdf_canonize(interop_cli: InteropCli) -> None:
