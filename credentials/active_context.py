@@ -75,6 +75,7 @@ _GRAPH_CONTAINERS = frozenset((frozenset(("@graph",)), frozenset(("@graph", "@se
 # stream of documents that combine contexts in ever new orders from growing
 # the cache without limit. Past it, contexts are processed but not kept.
 MAX_CACHED_CONTEXTS = 4096
+MAX_REMEMBERED_IRIS = 1024
 _NO_CONTEXT = object()
 
 
@@ -121,7 +122,14 @@ class TermDefinition:
 class ActiveContext:
     """An immutable processed context with a cache of contexts derived from it."""
 
-    __slots__ = ("terms", "vocab", "previous", "_derived")
+    __slots__ = (
+        "terms",
+        "vocab",
+        "previous",
+        "_derived",
+        "_vocab_iris",
+        "_vocab_terms",
+    )
 
     def __init__(
         self,
@@ -133,6 +141,31 @@ class ActiveContext:
         self.vocab = vocab
         self.previous = previous
         self._derived: dict[tuple[Any, ...], ActiveContext] = {}
+        self._vocab_iris: dict[str, str] = {}
+        self._vocab_terms: dict[str, str | None] = {}
+
+    def vocab_iri(self, value: str) -> str:
+        """Expand ``value`` vocabulary-relative, remembering the result.
+
+        Keys and types repeat across documents, so most calls are a lookup.
+        The memory per context is bounded by :data:`MAX_REMEMBERED_IRIS`.
+        """
+        iri = self._vocab_iris.get(value)
+        if iri is None:
+            iri = self.expand_iri(value, vocab=True)
+            if len(self._vocab_iris) < MAX_REMEMBERED_IRIS:
+                self._vocab_iris[value] = iri
+        return iri
+
+    def vocab_term(self, value: str) -> str | None:
+        """Return ``<iri>`` for a property or type, or None if not absolute."""
+        if value in self._vocab_terms:
+            return self._vocab_terms[value]
+        iri = self.vocab_iri(value)
+        term = f"<{iri}>" if is_absolute_iri(iri) else None
+        if len(self._vocab_terms) < MAX_REMEMBERED_IRIS:
+            self._vocab_terms[value] = term
+        return term
 
     def expand_iri(self, value: str, *, vocab: bool) -> str:
         """Expand a term, compact IRI or IRI, or return ``value`` unchanged.

@@ -157,7 +157,7 @@ class _QuadWriter:
         for key in element:
             if key == "@context":
                 continue
-            iri = active.expand_iri(key, vocab=True)
+            iri = active.vocab_iri(key)
             if iri == "@type":
                 if type_key is not None:
                     raise NotPinned("two keys that mean @type")
@@ -176,7 +176,7 @@ class _QuadWriter:
         for key, value in element.items():
             if key == "@context":
                 continue
-            iri = active.expand_iri(key, vocab=True)
+            iri = active.vocab_iri(key)
             if iri in expanded:
                 raise NotPinned(f"two keys that mean {iri}")
             expanded[iri] = (key, value)
@@ -195,7 +195,7 @@ class _QuadWriter:
 
         It does for value objects and for objects holding only an ``@id``.
         """
-        keys = [active.expand_iri(key, vocab=True) for key in element]
+        keys = [active.vocab_iri(key) for key in element]
         return "@value" in keys or keys == ["@id"]
 
     def value_object(self, expanded: dict[str, Any], type_scoped: ActiveContext) -> str:
@@ -207,7 +207,7 @@ class _QuadWriter:
             raw = expanded["@type"][1]
             if not isinstance(raw, str):
                 raise NotPinned("a value @type that is not a string")
-            datatype = type_scoped.expand_iri(raw, vocab=True)
+            datatype = type_scoped.vocab_iri(raw)
             if not is_absolute_iri(datatype):
                 raise NotPinned(f"value @type {raw!r} is not an absolute IRI")
         if "@language" in expanded:
@@ -246,14 +246,15 @@ class _QuadWriter:
             if iri == "@type":
                 names = value if isinstance(value, list) else [value]
                 for name in names:
-                    type_iri = type_scoped.expand_iri(name, vocab=True)
-                    if not is_absolute_iri(type_iri):
+                    type_term = type_scoped.vocab_term(name)
+                    if type_term is None:
                         raise NotPinned(f"type {name!r} is not an absolute IRI")
-                    emit((subject, RDF_TYPE, f"<{type_iri}>", graph))
+                    emit((subject, RDF_TYPE, type_term, graph))
                 continue
-            if iri.startswith("@") or not is_absolute_iri(iri):
+            predicate = active.vocab_term(key)
+            if predicate is None:
                 raise NotPinned(f"key {key!r} does not expand to an absolute IRI")
-            self.property_values(subject, f"<{iri}>", key, value, active, graph)
+            self.property_values(subject, predicate, key, value, active, graph)
         return subject
 
     def property_values(
@@ -335,6 +336,8 @@ class _QuadWriter:
         graph: str,
     ) -> str:
         definition = active.terms.get(key)
+        if definition is None and isinstance(item, str):
+            return literal(item)
         if isinstance(item, dict):
             return self.map_element(item, active, definition, graph)
         if definition is not None and definition.has_scoped_context:

@@ -103,15 +103,6 @@ class _IdentifierIssuer:
         return _IdentifierIssuer(self.prefix, dict(self.issued))
 
 
-def _reference_label(term: str, identifier: str) -> str:
-    """Return ``_:a`` for the blank node being hashed, ``_:z`` for others."""
-    if not _is_blank(term):
-        return term
-    if term == identifier:
-        return "_:a"
-    return "_:z"
-
-
 def _cannot_win(path: str, chosen_path: str) -> bool:
     """Return whether ``path`` can no longer sort before the chosen path."""
     return bool(chosen_path) and len(path) >= len(chosen_path) and path > chosen_path
@@ -124,11 +115,12 @@ class _Canonicalizer:
         self.quads = quads
         self.quads_of: dict[str, list[Quad]] = {}
         for quad in quads:
-            for term in (quad[0], quad[2], quad[3]):
-                if _is_blank(term):
-                    mentions = self.quads_of.setdefault(term, [])
-                    if not mentions or mentions[-1] is not quad:
-                        mentions.append(quad)
+            subject, _, obj, graph = quad
+            # Only blank node labels start with "_": IRIs are written "<...>",
+            # literals '"..."' and the default graph "".
+            for term in {subject, obj, graph}:
+                if term[:1] == "_":
+                    self.quads_of.setdefault(term, []).append(quad)
         self.canonical = _IdentifierIssuer("_:c14n")
         self.first_degree: dict[str, str] = {}
         self.n_degree_calls = 0
@@ -138,11 +130,18 @@ class _Canonicalizer:
         if cached is not None:
             return cached
         lines = []
-        for quad in self.quads_of[identifier]:
-            subject, predicate, obj, graph = (
-                _reference_label(term, identifier) for term in quad
-            )
-            lines.append(serialize_quad((subject, predicate, obj, graph)))
+        for subject, predicate, obj, graph in self.quads_of[identifier]:
+            # The blank node being hashed is _:a and every other one _:z.
+            if subject[:1] == "_":
+                subject = "_:a" if subject == identifier else "_:z"
+            if obj[:1] == "_":
+                obj = "_:a" if obj == identifier else "_:z"
+            if graph:
+                if graph[:1] == "_":
+                    graph = "_:a" if graph == identifier else "_:z"
+                lines.append(f"{subject} {predicate} {obj} {graph} .\n")
+            else:
+                lines.append(f"{subject} {predicate} {obj} .\n")
         lines.sort()
         digest = _sha256("".join(lines))
         self.first_degree[identifier] = digest
@@ -243,20 +242,20 @@ class _Canonicalizer:
                 for existing in issuer.issued:
                     self.canonical.issue(existing)
 
-    def relabel(self, term: str) -> str:
-        if _is_blank(term):
-            return self.canonical.issued[term]
-        return term
-
     def canonical_lines(self) -> list[str]:
         self.issue_identifiers()
-        relabel = self.relabel
-        lines = [
-            serialize_quad(
-                (relabel(quad[0]), quad[1], relabel(quad[2]), relabel(quad[3]))
-            )
-            for quad in self.quads
-        ]
+        # Only blank nodes have canonical labels, so other terms map to
+        # themselves.
+        label = self.canonical.issued.get
+        lines = []
+        for subject, predicate, obj, graph in self.quads:
+            subject = label(subject, subject)
+            obj = label(obj, obj)
+            if graph:
+                graph = label(graph, graph)
+                lines.append(f"{subject} {predicate} {obj} {graph} .\n")
+            else:
+                lines.append(f"{subject} {predicate} {obj} .\n")
         lines.sort()
         return lines
 
