@@ -9,14 +9,11 @@ import logging
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from credentials.errors import CredentialError, MalformedDocument
-from credentials.qr_payload import decode_credential
 from passport.settings import database_url_from_env
 from verifier import (
     IssuerRegistry,
@@ -24,38 +21,18 @@ from verifier import (
     verify_credential,
     verify_presentation,
 )
-from verifier.pipeline import parse_json_document
+from verifier.inputs import is_presentation, parse_input
 from verifier.results import VerificationResult
 
+__all__ = [
+    "is_presentation",
+    "parse_input",
+    "registry_from_database",
+    "registry_from_engine",
+    "verify_text",
+]
+
 logger = logging.getLogger(__name__)
-
-QR_PREFIX = "SP1:"
-
-
-def parse_input(text: str) -> Any:
-    """Return the document in ``text``: JSON, or a wallet QR payload.
-
-    :raises ValueError: if the text is neither, naming the problem.
-    """
-    stripped = text.strip()
-    if stripped.upper().startswith(QR_PREFIX):
-        try:
-            return decode_credential(stripped)
-        except CredentialError as error:
-            raise ValueError(f"The QR payload is unreadable: {error}") from error
-    try:
-        return parse_json_document(stripped)
-    except MalformedDocument as error:
-        raise ValueError(str(error)) from error
-
-
-def is_presentation(document: Any) -> bool:
-    """Return whether ``document`` declares the type VerifiablePresentation."""
-    if not isinstance(document, dict):
-        return False
-    types = document.get("type")
-    listed = types if isinstance(types, list) else [types]
-    return "VerifiablePresentation" in listed
 
 
 def registry_from_database(database_url: str | None = None) -> IssuerRegistry:
@@ -74,6 +51,18 @@ def registry_from_database(database_url: str | None = None) -> IssuerRegistry:
 
     engine = make_engine(url)
     try:
+        return registry_from_engine(engine)
+    finally:
+        engine.dispose()
+
+
+def registry_from_engine(engine: Engine) -> IssuerRegistry:
+    """Return the partnership's issuers from the ``organisation`` table.
+
+    An unmigrated or unreachable database gives an empty registry, so every
+    issuer is then reported as unknown rather than the verification failing.
+    """
+    try:
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT did, name, slug FROM organisation"))
             return IssuerRegistry(
@@ -82,8 +71,6 @@ def registry_from_database(database_url: str | None = None) -> IssuerRegistry:
     except SQLAlchemyError as error:
         logger.warning("issuer registry unavailable: %s", type(error).__name__)
         return IssuerRegistry()
-    finally:
-        engine.dispose()
 
 
 def verify_text(

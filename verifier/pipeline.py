@@ -63,23 +63,43 @@ MAX_NESTING_DEPTH = 32
 NOT_CHECKED = "Not checked, because the document is not well-formed."
 
 
+def _reject_constant(name: str) -> None:
+    raise MalformedDocument(
+        f"The document contains {name}, which is not a JSON number (RFC 8259); "
+        "send numbers as digits."
+    )
+
+
 def parse_json_document(
     data: str | bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES
 ) -> Any:
     """Parse JSON text from outside, within the size and nesting limits.
 
     :raises MalformedDocument: for oversized, invalid or too deeply nested
-        JSON, naming the limit or the position of the error.
+        JSON, naming the limit or the position of the error; also for
+        ``NaN``, ``Infinity``, integers of more than 4,300 digits and strings
+        with lone surrogates, which JSON text may spell but no credential
+        can sign.
     """
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    if isinstance(data, str):
+        size = len(data.encode("utf-8", "surrogatepass"))
+    else:
+        size = len(data)
     if size > max_bytes:
         raise MalformedDocument(
             f"The document is {size} bytes; the limit is {max_bytes} bytes."
         )
+    if isinstance(data, bytes):
+        # JSON exchanged between systems is UTF-8 (RFC 8259), so other
+        # encodings are rejected instead of guessed from the first bytes.
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise MalformedDocument(
+                f"The document is not UTF-8 text: byte {error.start} is invalid."
+            ) from error
     try:
-        document = json.loads(data)
-    except UnicodeDecodeError as error:
-        raise MalformedDocument(f"The document is not UTF-8 text: {error}.") from error
+        document = json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise MalformedDocument(
             f"The document is not valid JSON: {error.msg} at line {error.lineno}, "
@@ -87,23 +107,45 @@ def parse_json_document(
         ) from error
     except RecursionError as error:
         raise MalformedDocument("The document is nested too deeply.") from error
+    except ValueError as error:
+        # Python refuses integers of more than 4,300 digits (sys.int_info).
+        raise MalformedDocument(
+            f"The document has an unusable number: {error}"
+        ) from error
     check_nesting(document)
     return document
 
 
 def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
-    """Raise :class:`MalformedDocument` if ``document`` nests deeper than ``limit``."""
+    """Raise :class:`MalformedDocument` if ``document`` nests deeper than
+    ``limit`` or contains a string that UTF-8 cannot encode (a lone surrogate)."""
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
-        if depth > limit:
+        if isinstance(value, str):
+            _check_encodable(value)
+        elif isinstance(value, dict | list) and depth > limit:
             raise MalformedDocument(
                 f"The document nests objects and arrays more than {limit} levels deep."
             )
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str):
+                    _check_encodable(key)
+                stack.append((item, depth + 1))
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
+
+
+def _check_encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise MalformedDocument(
+            f"The document has a string with a lone surrogate at index "
+            f"{error.start} ({text[:40]!r}); UTF-8 cannot encode it, so it "
+            "cannot be signed."
+        ) from error
 
 
 def _context_urls(value: Any) -> list[str]:

@@ -19,6 +19,13 @@ class Check:
     message: str
     severity: Severity = "error"
 
+    @property
+    def outcome(self) -> Literal["pass", "warn", "fail"]:
+        """``"pass"``, ``"warn"`` for a failed warning, or ``"fail"``."""
+        if self.passed:
+            return "pass"
+        return "warn" if self.severity == "warning" else "fail"
+
     def to_json(self) -> dict[str, Any]:
         """Return the check as ``{"id", "passed", "message", "severity"}``."""
         return {
