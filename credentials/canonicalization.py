@@ -272,24 +272,41 @@ _JCS_MAX_INTEGER = 2**53
 
 
 def _jcs_compatible(value: Any) -> bool:
+    """Return whether ``value`` holds only text keys, strings, booleans, null
+    and integers within 2**53, the values json.dumps writes as RFC 8785 does.
+
+    Floats need ECMAScript number formatting, which is left to rfc8785.
+    """
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str | bool) or item is None:
-            continue
-        if isinstance(item, int):
-            if abs(item) > _JCS_MAX_INTEGER:
-                return False
-        elif isinstance(item, dict):
+        kind = type(item)
+        if kind is dict:
             for key in item:
-                if not isinstance(key, str) or max(key, default="") >= _SAFE_KEY_LIMIT:
+                if type(key) is not str:
                     return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is int:
+            if not -_JCS_MAX_INTEGER <= item <= _JCS_MAX_INTEGER:
+                return False
+        elif kind is not str and kind is not bool and item is not None:
+            return False
+    return True
+
+
+def _keys_below(value: Any, limit: str) -> bool:
+    """Return whether every key in ``value`` sorts below ``limit``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(max(key, default="") >= limit for key in item):
+                return False
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-        else:
-            # Floats need ECMAScript number formatting: left to rfc8785.
-            return False
     return True
 
 
@@ -298,9 +315,19 @@ def _fast_jcs(value: Any) -> bytes | None:
 
     With sorted keys, no ASCII escaping and compact separators, json.dumps
     writes strings, integers up to 2**53, booleans and null exactly as RFC
-    8785 does. Lone surrogates fail to encode and go to rfc8785.
+    8785 does, and sorts keys the same way unless a key has a character at
+    or above U+D800. Lone surrogates fail to encode and go to rfc8785.
     """
     if not _jcs_compatible(value):
+        return None
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    if max(text, default="") >= _SAFE_KEY_LIMIT and not _keys_below(
+        value, _SAFE_KEY_LIMIT
+    ):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
         return None
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     try:

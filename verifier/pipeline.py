@@ -119,22 +119,41 @@ def parse_json_document(
 def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
     """Raise :class:`MalformedDocument` if ``document`` nests deeper than
     ``limit`` or contains a string that UTF-8 cannot encode (a lone surrogate)."""
-    stack = [(document, 1)]
+    stack = [(document, 1)] if isinstance(document, dict | list) else []
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, str):
-            _check_encodable(value)
-        elif isinstance(value, dict | list) and depth > limit:
+        if depth > limit:
             raise MalformedDocument(
                 f"The document nests objects and arrays more than {limit} levels deep."
             )
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend(
+            (item, depth + 1) for item in items if isinstance(item, dict | list)
+        )
+    try:
+        # One pass in C finds whether any key or string has a lone surrogate.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        _find_unencodable(document)
+    except (TypeError, ValueError):
+        # Not JSON (a caller's Python object): the data model checks report it.
+        pass
+
+
+def _find_unencodable(document: Any) -> None:
+    """Raise :class:`MalformedDocument` naming the first lone surrogate."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            _check_encodable(value)
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str):
                     _check_encodable(key)
-                stack.append((item, depth + 1))
+                stack.append(item)
         elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+            stack.extend(value)
 
 
 def _check_encodable(text: str) -> None:
