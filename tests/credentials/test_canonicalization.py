@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyld import jsonld
 
+from credentials import active_context
 from credentials.active_context import NotPinned
 from credentials.canonicalization import (
     canonicalize_jcs,
@@ -35,6 +36,8 @@ from issuer.subjects import subject_by_code
 from issuer.training import build_training_credential
 from tests.credentials.random_documents import (
     CREDENTIALS_V2,
+    DATA_INTEGRITY_V2,
+    STATUS_LIST_V1,
     UNDEFINED_TERMS_V2,
     random_document,
 )
@@ -327,3 +330,32 @@ def test_jcs_matches_rfc8785(value: Any) -> None:
             canonicalize_jcs(value)
         return
     assert canonicalize_jcs(value) == expected
+
+
+def test_context_cache_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past the bound, contexts are still processed correctly but not kept.
+    limit = active_context._CACHE_SIZE[0] + 1
+    monkeypatch.setattr(active_context, "MAX_CACHED_CONTEXTS", limit)
+    orders = [
+        [UNDEFINED_TERMS_V2, STATUS_LIST_V1, DATA_INTEGRITY_V2],
+        [DATA_INTEGRITY_V2, STATUS_LIST_V1, UNDEFINED_TERMS_V2],
+        [STATUS_LIST_V1, DATA_INTEGRITY_V2, UNDEFINED_TERMS_V2],
+    ]
+    for contexts in orders:
+        document = credential_with({"claimA": "x"}, *contexts)
+        assert fast_nquads(document) == pyld_nquads(document)
+    assert active_context._CACHE_SIZE[0] == limit
+
+
+def test_remembered_iris_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(active_context, "MAX_REMEMBERED_IRIS", 8)
+    subject = {f"claim{index}": index for index in range(40)}
+    contexts = [STATUS_LIST_V1, DATA_INTEGRITY_V2, UNDEFINED_TERMS_V2]
+    document = credential_with(subject, *contexts)
+    context = active_context.apply_document_context(
+        active_context.INITIAL_CONTEXT, document["@context"], DEFAULT_LOADER
+    )
+    assert len(context._vocab_iris) == 0
+    assert fast_nquads(document) == pyld_nquads(document)
+    assert len(context._vocab_iris) == 8
+    assert len(context._vocab_terms) == 8
