@@ -109,7 +109,6 @@ def training_credentials(issuer: Ed25519KeyPair, holder: str) -> list[dict[str, 
         build_training_credential(
             credential_id=f"urn:uuid:00000000-0000-4000-8000-{index:012d}",
             issuer_id=issuer.did,
-            issuer_name="Chelmer Valley Hospitals NHS Foundation Trust",
             holder_id=holder,
             display_name="Zoë Ó Briain",
             subject=subject,

@@ -185,7 +185,6 @@ def issue_training_credential(
     unsigned = build_training_credential(
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         issuer_id=organisation.did,
-        issuer_name=organisation.name,
         holder_id=wallet_holder,
         display_name=record.display_name,
         subject=row.subject,

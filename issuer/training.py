@@ -52,7 +52,6 @@ def build_training_credential(
     *,
     credential_id: str,
     issuer_id: str,
-    issuer_name: str,
     holder_id: str,
     display_name: str,
     subject: Subject,
@@ -64,12 +63,15 @@ def build_training_credential(
     ``validFrom`` is the completion date at midnight UTC, and ``validUntil`` is
     the completion date plus the subject's refresher interval in calendar
     months, also at midnight UTC. A completion on 29 February with a 12-month
-    interval expires on 28 February. The names are stored in Unicode NFC, so the
-    same name always signs to the same bytes.
+    interval expires on 28 February. The holder's name is stored in Unicode NFC,
+    so the same name always signs to the same bytes.
+
+    The issuer is named by its DID alone: verifiers take the organisation's
+    name from the partnership's registry, and leaving it out keeps the
+    credential's QR code small enough for a phone screen.
 
     :param credential_id: the credential's URI, usually ``urn:uuid:<uuid4>``.
     :param issuer_id: the issuing organisation's DID.
-    :param issuer_name: the organisation's display name.
     :param holder_id: the staff member's DID, which the credential is about.
     :param display_name: the staff member's name as ``Forename SURNAME``.
     :param subject: the CSTF subject and level completed.
@@ -84,7 +86,6 @@ def build_training_credential(
     _check_uri("credential_id", credential_id)
     _check_uri("issuer_id", issuer_id)
     _check_uri("holder_id", holder_id)
-    issuer_display = _normalise_name("issuer_name", issuer_name)
     holder_display = _normalise_name("display_name", display_name)
     if isinstance(completed, datetime) or not isinstance(completed, date):
         raise TypeError(
@@ -105,11 +106,7 @@ def build_training_credential(
         "id": credential_id,
         "type": list(CREDENTIAL_TYPES),
         "name": subject.title,
-        "issuer": {
-            "id": issuer_id,
-            "type": ["Profile"],
-            "name": issuer_display,
-        },
+        "issuer": {"id": issuer_id, "type": ["Profile"]},
         "validFrom": f"{completion_date}T00:00:00Z",
         "validUntil": f"{expiry_date}T00:00:00Z",
         "credentialSubject": {

@@ -299,7 +299,10 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 # Command groups that feature packages define, as "module:attribute". Each
 # package adds its own line.
-COMMAND_GROUPS: tuple[str, ...] = ()
+COMMAND_GROUPS: tuple[str, ...] = (
+    "verifier.cli:registry_group",
+    "verifier.cli:profiles_group",
+)
 
 
 def _add_command_groups() -> None:

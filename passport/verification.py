@@ -64,9 +64,12 @@ def registry_from_engine(engine: Engine) -> IssuerRegistry:
     """
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text("SELECT did, name, slug FROM organisation"))
+            rows = connection.execute(
+                text("SELECT did, name, slug, cstf_aligned FROM organisation")
+            )
             return IssuerRegistry(
-                TrustedIssuer(did, name, slug) for did, name, slug in rows
+                TrustedIssuer(did, name, slug, cstf_aligned=bool(aligned))
+                for did, name, slug, aligned in rows
             )
     except SQLAlchemyError as error:
         logger.warning("issuer registry unavailable: %s", type(error).__name__)

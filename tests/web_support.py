@@ -64,7 +64,6 @@ def _sign(
     unsigned = build_training_credential(
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         issuer_id=organisation.did,
-        issuer_name=organisation.name,
         holder_id=holder_did,
         display_name=name,
         subject=subject_by_code(code),

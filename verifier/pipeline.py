@@ -4,17 +4,20 @@ Every rule is one check, reported in a fixed order so that HR and scripts
 read the same report each time:
 
 credential: ``well-formed``, ``contexts-allowed``, ``proof``,
-``verification-method``, ``issuer-known`` (a warning only),
-``validity-period``.
+``verification-method``, ``key-valid-at-issuance``, ``issuer-known`` and
+``issuer-allowed`` (warnings only: the passport report decides trust),
+``status``, ``validity-period``.
 
 presentation: ``well-formed``, ``contexts-allowed``, ``proof``,
 ``verification-method``, ``challenge``, ``domain``, ``holder-binding``,
 then each credential's own checks.
 
 A check that cannot run because an earlier one failed is reported as failed
-with the reason, so the report always has the same rows. Nothing here
-reaches the network: contexts come from the bundle and DIDs from the
-resolver passed in (did:key by default).
+with the reason, so the report always has the same rows. Contexts always
+come from the bundle. DIDs come from the resolver passed in (did:key only by
+default) and status lists from the status list cache passed in (none by
+default, which is reported as a warning); both fetch only through the
+fence in :mod:`verifier.fetch`.
 """
 
 import json
@@ -49,8 +52,10 @@ from credentials.proofs import (
 )
 from keys.did_key import did_of, resolve_did_key
 from keys.multikey import Ed25519PublicMultikey
+from verifier.did_resolution import key_period
 from verifier.registry import EMPTY_REGISTRY, IssuerRegistry
 from verifier.results import VerificationResult
+from verifier.status import StatusListCache, check_status
 
 logger = logging.getLogger(__name__)
 
@@ -328,9 +333,78 @@ CREDENTIAL_CHECKS = (
     "contexts-allowed",
     "proof",
     "verification-method",
+    "key-valid-at-issuance",
     "issuer-known",
+    "issuer-allowed",
+    "status",
     "validity-period",
 )
+
+
+def issued_at(document: dict[str, Any], proof: Proof | None) -> datetime | None:
+    """Return the instant a credential was issued: its proof's ``created``,
+    else its ``validFrom``, else None."""
+    for value in (proof.created if proof else None, document.get("validFrom")):
+        if isinstance(value, str):
+            try:
+                return parse_date_time_stamp(value)
+            except CredentialError:
+                continue
+    return None
+
+
+def _check_key_period(
+    result: VerificationResult,
+    document: dict[str, Any],
+    proof: Proof | None,
+    resolve_did: DidResolver,
+) -> None:
+    check_id = "key-valid-at-issuance"
+    if proof is None:
+        result.add(check_id, False, "Not checked, because the proof is unusable.")
+        return
+    method = proof.verification_method
+    try:
+        period = key_period(resolve_did(did_of(method)), method)
+    except Exception as error:  # any resolver failure is a failed check
+        result.add(check_id, False, f"The key's history could not be read: {error}")
+        return
+    signed = issued_at(document, proof)
+    if signed is None:
+        result.add(
+            check_id,
+            False,
+            "The document states no proof creation time or validFrom, so the "
+            "key cannot be checked at issuance.",
+        )
+    elif period.compromised is not None and signed >= period.compromised:
+        result.add(
+            check_id,
+            False,
+            f"Signed on {signed.isoformat()}, on or after "
+            f"{period.compromised.isoformat()}, when the issuer reported the key "
+            "compromised.",
+        )
+    elif period.revoked is not None and signed >= period.revoked:
+        result.add(
+            check_id,
+            False,
+            f"Signed on {signed.isoformat()} with a key the issuer retired on "
+            f"{period.revoked.isoformat()}.",
+        )
+    elif period.created is not None and signed < period.created:
+        result.add(
+            check_id,
+            False,
+            f"Signed on {signed.isoformat()}, before the key came into use on "
+            f"{period.created.isoformat()}.",
+        )
+    else:
+        result.add(
+            check_id,
+            True,
+            f"The key was in use when the document was signed ({signed.isoformat()}).",
+        )
 
 
 def verify_credential(
@@ -340,6 +414,7 @@ def verify_credential(
     registry: IssuerRegistry = EMPTY_REGISTRY,
     resolve_did: DidResolver = resolve_did_key,
     loader: Any = None,
+    status_lists: StatusListCache | None = None,
 ) -> VerificationResult:
     """Verify a credential and return one check per rule.
 
@@ -351,6 +426,8 @@ def verify_credential(
         warning that does not make the result unverified.
     :param resolve_did: returns the DID document for a DID (default: did:key,
         resolved locally).
+    :param status_lists: fetches and caches status lists; None reports the
+        ``status`` check as a warning that live status was not checked.
     :returns: a :class:`VerificationResult`; it never raises for bad input.
     """
     result = VerificationResult()
@@ -373,7 +450,9 @@ def verify_credential(
         return result
     result.document = document
     result.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
-    _verify_well_formed_credential(result, document, now, registry, resolve_did, loader)
+    _verify_well_formed_credential(
+        result, document, now, registry, resolve_did, loader, status_lists
+    )
     return result
 
 
@@ -384,7 +463,9 @@ def _verify_well_formed_credential(
     registry: IssuerRegistry,
     resolve_did: DidResolver,
     loader: Any,
+    status_lists: StatusListCache | None,
 ) -> None:
+    proof = None
     memo: QuadMemo = {}
     if not _check_contexts(result, document, loader, memo):
         _skip(
@@ -393,7 +474,7 @@ def _verify_well_formed_credential(
             "Not checked, because the contexts are not allowed.",
         )
     else:
-        _check_proof(
+        proof = _check_proof(
             result,
             document,
             purpose=ASSERTION_METHOD,
@@ -403,6 +484,8 @@ def _verify_well_formed_credential(
             loader=loader,
             memo=memo,
         )
+
+    _check_key_period(result, document, proof, resolve_did)
 
     issuer = issuer_id(document)
     member = registry.lookup(issuer)
@@ -418,6 +501,42 @@ def _verify_well_formed_credential(
             "whether to accept it.",
             severity="warning",
         )
+    assessment = registry.assess(issuer, document, issued_at(document, proof))
+    result.add(
+        "issuer-allowed",
+        assessment.allowed,
+        assessment.message,
+        severity="warning",
+    )
+
+    def verify_list(status_list: dict[str, Any]) -> list[str]:
+        inner = verify_credential(
+            status_list,
+            now=now,
+            registry=registry,
+            resolve_did=resolve_did,
+            loader=loader,
+        )
+        return [
+            f"{check.id}: {check.message}"
+            for check in inner.checks
+            if not check.passed and check.severity == "error"
+        ]
+
+    outcome = check_status(
+        document,
+        lists=status_lists,
+        allowed_origins=member.origins if member is not None else (),
+        now=now,
+        verify_list=verify_list,
+    )
+    result.add(
+        "status",
+        outcome.passed,
+        outcome.message,
+        severity="warning" if outcome.warning else "error",
+        reason=outcome.reason,
+    )
     _check_validity(result, document, now)
 
 
@@ -448,6 +567,7 @@ def verify_presentation(
     registry: IssuerRegistry = EMPTY_REGISTRY,
     resolve_did: DidResolver = resolve_did_key,
     loader: Any = None,
+    status_lists: StatusListCache | None = None,
 ) -> VerificationResult:
     """Verify a presentation and each credential in it.
 
@@ -536,7 +656,7 @@ def verify_presentation(
         inner.document = credential
         inner.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
         _verify_well_formed_credential(
-            inner, credential, now, registry, resolve_did, loader
+            inner, credential, now, registry, resolve_did, loader, status_lists
         )
         result.credentials.append(inner)
     return result

@@ -77,10 +77,14 @@ def _text(value: Any) -> str:
     return ""
 
 
-def credential_claims(document: Any) -> list[Claim]:
+def credential_claims(
+    document: Any, registry: IssuerRegistry | None = None
+) -> list[Claim]:
     """Return the claims HR looks at, as the credential states them.
 
-    Missing or oddly typed fields are left out rather than guessed.
+    Missing or oddly typed fields are left out rather than guessed. The
+    issuer's name comes from the credential, or else from ``registry`` for a
+    partnership member, since training credentials name their issuer by DID.
     """
     if not isinstance(document, dict):
         return []
@@ -98,12 +102,22 @@ def credential_claims(document: Any) -> list[Claim]:
         ("Valid from", document.get("validFrom")),
         ("Valid until", document.get("validUntil")),
         ("Refresher period", subject.get("refresherPeriod")),
-        ("Issuer", issuer.get("name") if isinstance(issuer, dict) else None),
+        ("Issuer", _issuer_name(issuer, registry)),
         ("Issuer DID", issuer.get("id") if isinstance(issuer, dict) else issuer),
         ("Holder DID", subject.get("id")),
         ("Credential id", document.get("id")),
     ]
     return [Claim(label, _text(value)) for label, value in candidates if _text(value)]
+
+
+def _issuer_name(issuer: Any, registry: IssuerRegistry | None) -> str | None:
+    if isinstance(issuer, dict) and isinstance(issuer.get("name"), str):
+        return str(issuer["name"])
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if registry is None or not isinstance(issuer_id, str):
+        return None
+    member = registry.lookup(issuer_id)
+    return member.name if member is not None else None
 
 
 def verify_submission(
@@ -152,6 +166,6 @@ def verify_submission(
         source=source,
         verified=result.verified,
         rows=[_row(check) for check in result.checks],
-        claims=credential_claims(document),
+        claims=credential_claims(document, registry),
         result=result,
     )

@@ -7,6 +7,7 @@ for byte what the issuer signed.
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -156,12 +157,28 @@ def _instant(value: Any) -> datetime | None:
         return None
 
 
-def summarise_credential(row: WalletCredential, now: datetime) -> CredentialSummary:
-    """Return the wallet's view of a stored credential at ``now``."""
+IssuerNames = Callable[[str], str | None]
+
+
+def _no_names(issuer_id: str) -> None:
+    return None
+
+
+def summarise_credential(
+    row: WalletCredential, now: datetime, issuer_names: IssuerNames = _no_names
+) -> CredentialSummary:
+    """Return the wallet's view of a stored credential at ``now``.
+
+    :param issuer_names: returns an issuer's display name for its DID, or
+        None. Training credentials name their issuer by DID only, so the
+        name comes from the partnership's records; the credential's own
+        ``issuer.name`` is used when it has one, and the DID otherwise.
+    """
     document = parsed_document(row)
     issuer = document.get("issuer")
-    issuer_name = _text(issuer.get("name")) if isinstance(issuer, dict) else ""
     issuer_id = _text(issuer.get("id")) if isinstance(issuer, dict) else _text(issuer)
+    issuer_name = _text(issuer.get("name")) if isinstance(issuer, dict) else ""
+    issuer_name = issuer_names(issuer_id) or issuer_name
     subject = document.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     achievement = subject.get("achievement")
@@ -190,11 +207,15 @@ def summarise_credential(row: WalletCredential, now: datetime) -> CredentialSumm
 
 
 def list_wallet_credentials(
-    session: Session, wallet_id: int, now: datetime
+    session: Session,
+    wallet_id: int,
+    now: datetime,
+    issuer_names: IssuerNames = _no_names,
 ) -> list[CredentialSummary]:
     """Return a wallet's credentials by subject title, then newest completion."""
     summaries = [
-        summarise_credential(row, now) for row in wallet_credentials(session, wallet_id)
+        summarise_credential(row, now, issuer_names)
+        for row in wallet_credentials(session, wallet_id)
     ]
     summaries.sort(key=lambda s: s.completion_date, reverse=True)
     summaries.sort(key=lambda s: s.title.casefold())

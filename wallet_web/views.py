@@ -3,7 +3,7 @@
 import base64
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 
 from accounts.auth import current_account, database_session, require_role
 from accounts.roles import Role
@@ -12,6 +12,7 @@ from wallet_web.qr import TARGET_MAX_VERSION, credential_qr
 from wallet_web.service import (
     CredentialNotFound,
     CredentialStatus,
+    IssuerNames,
     find_wallet_credential,
     list_wallet_credentials,
     parsed_document,
@@ -19,6 +20,17 @@ from wallet_web.service import (
 )
 
 bp = Blueprint("wallet", __name__, url_prefix="/wallet", template_folder="templates")
+
+
+def _issuer_names() -> IssuerNames:
+    """Return a lookup of partnership members' names by DID."""
+    registry = current_app.extensions["platform"].issuer_registry()
+
+    def name_of(did: str) -> str | None:
+        member = registry.lookup(did)
+        return member.name if member is not None else None
+
+    return name_of
 
 
 def _wallet_id() -> int | None:
@@ -50,7 +62,9 @@ def index() -> str:
     credentials = []
     if wallet_id is not None:
         with database_session() as db:
-            credentials = list_wallet_credentials(db, wallet_id, datetime.now(UTC))
+            credentials = list_wallet_credentials(
+                db, wallet_id, datetime.now(UTC), _issuer_names()
+            )
     counts = {status: 0 for status in CredentialStatus}
     for credential in credentials:
         counts[credential.status] += 1
@@ -67,7 +81,7 @@ def index() -> str:
 def credential(public_id: str) -> str:
     """Show one credential and its QR code."""
     row = _owned_credential(public_id)
-    summary = summarise_credential(row, datetime.now(UTC))
+    summary = summarise_credential(row, datetime.now(UTC), _issuer_names())
     qr = credential_qr(parsed_document(row))
     return render_template(
         "wallet/credential.html",

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.web_support import PASSWORD, SeededPlatform
+from verifier.pipeline import CREDENTIAL_CHECKS
 
 pytestmark = pytest.mark.browser
 
@@ -184,9 +185,9 @@ def test_staff_shows_qr_and_hr_verifies_it(
     page.get_by_role("button", name="Verify").click()
     expect(page.locator("#verdict h2")).to_have_text("Verified")
     checks = page.locator("li.check")
-    expect(checks).to_have_count(6)
+    expect(checks).to_have_count(len(CREDENTIAL_CHECKS))
     outcomes = checks.evaluate_all("rows => rows.map(r => r.dataset.outcome)")
-    assert outcomes == ["pass"] * 6
+    assert outcomes == ["pass"] * len(CREDENTIAL_CHECKS)
     expect(page.locator("#claims")).to_contain_text("Chloé STUB")
     expect(page.locator("#claims")).to_contain_text("Conflict Resolution")
     page.screenshot(path=artefacts / "3-hr-report.png", full_page=True)

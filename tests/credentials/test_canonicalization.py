@@ -93,7 +93,6 @@ def training_credential() -> dict[str, Any]:
     return build_training_credential(
         credential_id="urn:uuid:6b1d8f0e-2c4a-4e8b-9d3f-7a5c1e0b9d24",
         issuer_id="did:key:z6Mkq8qP8Yg87hsfL5FXwJ6DQTxJS3Di8v7zqdgJkr57fYaJ",
-        issuer_name="Chelmer Valley Hospitals NHS Foundation Trust",
         holder_id="did:key:z6MkvMm8Hkng88Jhc9ae6am527uB1rx6stLr3iBkyC4Do5re",
         display_name="Zoë Ó Briain",
         subject=subject_by_code("FS"),

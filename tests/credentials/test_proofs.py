@@ -115,7 +115,6 @@ def training_credential(pair: Ed25519KeyPair, holder: str) -> dict:
     return build_training_credential(
         credential_id="urn:uuid:6f1f1c2a-6a3e-4a53-9d7c-2a1b3c4d5e6f",
         issuer_id=pair.did,
-        issuer_name="Chelmer Valley Hospitals NHS Foundation Trust",
         holder_id=holder,
         display_name="Siân EXAMPLE",
         subject=subject_by_code("RES2A"),

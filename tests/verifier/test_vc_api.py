@@ -100,7 +100,10 @@ def test_unknown_issuer_is_warning_only(client, seeded):
     issuer_check = response.json["checks"][CREDENTIAL_CHECKS.index("issuer-known")]
     assert issuer_check["passed"] is False
     assert issuer_check["severity"] == "warning"
-    assert len(response.json["warnings"]) == 1
+    allowed_check = response.json["checks"][CREDENTIAL_CHECKS.index("issuer-allowed")]
+    assert allowed_check["passed"] is False
+    assert allowed_check["severity"] == "warning"
+    assert len(response.json["warnings"]) == 2
 
 
 def test_registry_comes_from_database(client, seeded):
