@@ -18,7 +18,6 @@ import binascii
 import gzip
 import re
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from credentials.errors import CredentialError
@@ -168,46 +167,6 @@ def decode_list(encoded: object, *, status_size: int = 1) -> Bitstring:
             f"Status List contains at least {MIN_ENTRIES}, so it is malformed."
         )
     return bitstring
-
-
-# The decoded lists one process keeps, bounded by total decoded size. 64 MiB
-# is room for 4,096 lists of the minimum 16 KiB, which by our estimate is
-# far more than a partnership of a few dozen issuers publishes.
-MAX_CACHED_LIST_BYTES = 64 * 1024 * 1024
-
-
-class DecodedListCache:
-    """Decoded status lists kept by their ``encodedList`` text, least recently
-    used first out once their total size passes ``max_bytes``.
-
-    The key is the published text itself, so a changed list is a new entry
-    and an entry can never be stale. Only lists that decode are kept.
-    """
-
-    def __init__(self, max_bytes: int = MAX_CACHED_LIST_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._lists: OrderedDict[tuple[str, int], Bitstring] = OrderedDict()
-
-    def decode(self, encoded: object, *, status_size: int = 1) -> Bitstring:
-        """Return :func:`decode_list` of ``encoded``, decoding it once.
-
-        :raises StatusListError: as :func:`decode_list` does.
-        """
-        if not isinstance(encoded, str):
-            return decode_list(encoded, status_size=status_size)
-        key = (encoded, status_size)
-        bitstring = self._lists.get(key)
-        if bitstring is not None:
-            self._lists.move_to_end(key)
-            return bitstring
-        bitstring = decode_list(encoded, status_size=status_size)
-        self._lists[key] = bitstring
-        self.size += len(bitstring.data)
-        while self.size > self.max_bytes and len(self._lists) > 1:
-            _, evicted = self._lists.popitem(last=False)
-            self.size -= len(evicted.data)
-        return bitstring
 
 
 def parse_index(value: object) -> int:

@@ -9,7 +9,6 @@ import pytest
 from credentials.status_list import (
     MIN_ENTRIES,
     Bitstring,
-    DecodedListCache,
     MutableBitstring,
     StatusListError,
     decode_list,
@@ -123,34 +122,3 @@ def test_index_past_end_rejected():
 def test_small_list_refused():
     with pytest.raises(StatusListError, match="minimum"):
         MutableBitstring(1000)
-
-
-def test_cache_decodes_each_list_once():
-    cache = DecodedListCache()
-    encoded = encode_list(MutableBitstring())
-    first = cache.decode(encoded)
-    assert cache.decode(encoded) is first
-    assert cache.size == MIN_ENTRIES // 8
-
-
-def test_cache_evicts_least_recently_used():
-    lists = []
-    for index in range(3):
-        bits = MutableBitstring()
-        bits.set(index, 1)
-        lists.append(encode_list(bits))
-    cache = DecodedListCache(max_bytes=2 * MIN_ENTRIES // 8)
-    oldest = cache.decode(lists[0])
-    cache.decode(lists[1])
-    cache.decode(lists[0])
-    cache.decode(lists[2])
-    assert cache.size == 2 * MIN_ENTRIES // 8
-    assert cache.decode(lists[0]) is oldest
-    assert read_status(cache.decode(lists[1]), 1) == 1
-
-
-def test_cache_keeps_no_malformed_list():
-    cache = DecodedListCache()
-    with pytest.raises(StatusListError):
-        cache.decode("uAAAA")
-    assert cache.size == 0
