@@ -78,28 +78,32 @@ class GeneralPathLoader(StaticDocumentLoader):
 ROUNDS = 7
 
 
-def mean_ms(operation: Callable[[], Any], seconds: float) -> tuple[float, int]:
-    """Return the time per call of ``operation`` in ms, and the calls made.
+def time_interleaved(
+    operations: dict[str, Callable[[], Any]], seconds: float
+) -> dict[str, float]:
+    """Return the time per call of each operation in ms.
 
-    The time is the median over :data:`ROUNDS` rounds of the mean time per
-    call in each round, so a burst of load from another process on a shared
-    machine moves one round, not the figure.
+    Each operation runs for ``seconds`` in all, split into :data:`ROUNDS`
+    rounds that take turns with the other operations. The figure is the
+    median over rounds of the mean time per call, so load from another
+    process on a shared machine moves every operation alike and the ratios
+    between them hold.
     """
-    for _ in range(20):
-        operation()
-    round_means = []
-    calls = 0
-    for _ in range(ROUNDS):
-        runs = 0
-        start = time.perf_counter()
-        elapsed = 0.0
-        while elapsed < seconds / ROUNDS or runs < 5:
+    for operation in operations.values():
+        for _ in range(20):
             operation()
-            runs += 1
-            elapsed = time.perf_counter() - start
-        round_means.append(elapsed * 1000 / runs)
-        calls += runs
-    return statistics.median(round_means), calls
+    round_means: dict[str, list[float]] = {name: [] for name in operations}
+    for _ in range(ROUNDS):
+        for name, operation in operations.items():
+            runs = 0
+            start = time.perf_counter()
+            elapsed = 0.0
+            while elapsed < seconds / ROUNDS or runs < 5:
+                operation()
+                runs += 1
+                elapsed = time.perf_counter() - start
+            round_means[name].append(elapsed * 1000 / runs)
+    return {name: statistics.median(means) for name, means in round_means.items()}
 
 
 def training_credentials(issuer: Ed25519KeyPair, holder: str) -> list[dict[str, Any]]:
@@ -148,15 +152,14 @@ def build_documents() -> dict[str, Any]:
 
 
 def python_timings(documents: dict[str, Any], seconds: float) -> dict[str, float]:
-    results: dict[str, float] = {}
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     public = key.public_key()
     data = bytes(64)
     signature = key.sign(data)
-    results["raw Ed25519 sign"] = mean_ms(lambda: key.sign(data), seconds)[0]
-    results["raw Ed25519 verify"] = mean_ms(
-        lambda: public.verify(signature, data), seconds
-    )[0]
+    operations: dict[str, Callable[[], Any]] = {
+        "raw Ed25519 sign": lambda: key.sign(data),
+        "raw Ed25519 verify": lambda: public.verify(signature, data),
+    }
 
     issuer = documents["issuer"]
     unsigned = documents["unsigned"][0]
@@ -164,20 +167,14 @@ def python_timings(documents: dict[str, Any], seconds: float) -> dict[str, float
     for suite in SUITES:
         credential = documents["signed"][suite][0]
         for path, loader in (("", None), (" (general path)", general)):
-            results[f"sign {suite}{path}"] = mean_ms(
-                lambda s=suite, lo=loader: add_proof(
-                    unsigned, signer=issuer, cryptosuite=s, created=CREATED, loader=lo
-                ),
-                seconds,
-            )[0]
             outcome = verify_credential(credential, now=NOW, loader=loader)
             assert outcome.verified, outcome.checks
-            results[f"verify {suite}{path}"] = mean_ms(
-                lambda c=credential, lo=loader: verify_credential(
-                    c, now=NOW, loader=lo
-                ),
-                seconds,
-            )[0]
+            operations[f"sign {suite}{path}"] = lambda s=suite, lo=loader: add_proof(
+                unsigned, signer=issuer, cryptosuite=s, created=CREATED, loader=lo
+            )
+            operations[f"verify {suite}{path}"] = lambda c=credential, lo=loader: (
+                verify_credential(c, now=NOW, loader=lo)
+            )
 
     presentation = documents["presentation"]
     for path, loader in (("", None), (" (general path)", general)):
@@ -185,13 +182,12 @@ def python_timings(documents: dict[str, Any], seconds: float) -> dict[str, float
             presentation, challenge=CHALLENGE, domain=DOMAIN, now=NOW, loader=loader
         )
         assert outcome.verified, outcome.checks
-        results[f"verify presentation{path}"] = mean_ms(
-            lambda lo=loader: verify_presentation(
+        operations[f"verify presentation{path}"] = lambda lo=loader: (
+            verify_presentation(
                 presentation, challenge=CHALLENGE, domain=DOMAIN, now=NOW, loader=lo
-            ),
-            seconds,
-        )[0]
-    return results
+            )
+        )
+    return time_interleaved(operations, seconds)
 
 
 FIRST_VERIFY = """
