@@ -231,16 +231,24 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
             log.close()
+        failed = [
+            f"POST {path}: {result['non_2xx']} responses other than 2xx and "
+            f"{result['errors']} socket errors"
+            for path, result in rows
+            if result["non_2xx"] or result["errors"]
+        ]
+        if failed:
+            server_log = (folder / "serve.log").read_text(errors="replace")
+            raise SystemExit(
+                "; ".join(failed)
+                + ". The last lines of the server log:\n"
+                + "\n".join(server_log.splitlines()[-20:])
+            )
 
     print()
     print("| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for path, result in rows:
-        if result["non_2xx"] or result["errors"]:
-            raise SystemExit(
-                f"{path}: {result['non_2xx']} non-2xx responses and "
-                f"{result['errors']} socket errors in {result}"
-            )
         seconds = result["duration_us"] / 1e6
         print(
             f"| POST {path} | {result['requests']} | "
