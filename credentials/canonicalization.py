@@ -154,13 +154,30 @@ def check_safe_mode(
     :raises ContextNotAllowed, UndefinedTerm, MalformedDocument: as
         :func:`expand` does.
     """
+    if pinned_quads(document, loader, memo) is None:
+        expand(document, loader)
+
+
+def pinned_quads(
+    document: dict[str, Any],
+    loader: DocumentLoader | None = None,
+    memo: QuadMemo | None = None,
+) -> list[Quad] | None:
+    """Return the quads of ``document`` from the fast path, or None.
+
+    None means the document needs the general path, which then decides
+    whether it is valid. Quads found are kept in ``memo``.
+    """
+    key = _memo_key(document, loader)
+    if memo is not None and key in memo:
+        return memo[key][1]
     try:
         quads = document_to_quads(document, loader or DEFAULT_LOADER)
     except NotPinned:
-        expand(document, loader)
-        return
+        return None
     if memo is not None:
-        memo[_memo_key(document, loader)] = (document, quads)
+        memo[key] = (document, quads)
+    return quads
 
 
 def _memo_key(document: dict[str, Any], loader: Any) -> tuple[Any, ...]:

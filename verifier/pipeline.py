@@ -25,7 +25,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from credentials.canonicalization import QuadMemo, check_safe_mode
+from credentials.canonicalization import QuadMemo, check_safe_mode, pinned_quads
 from credentials.datamodel import (
     as_list,
     check_credential,
@@ -196,7 +196,15 @@ def _check_contexts(
     loader: Any,
     memo: QuadMemo,
 ) -> bool:
-    refused = [url for url in _context_urls(document) if not loader.allows(url)]
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    # Every context of a document that converts on the fast path is pinned,
+    # so only the proof's own contexts are left to look at.
+    scope = (
+        document
+        if pinned_quads(unsecured, loader, memo) is None
+        else (document.get("proof"))
+    )
+    refused = [url for url in _context_urls(scope) if not loader.allows(url)]
     if refused:
         result.add(
             "contexts-allowed",
@@ -206,7 +214,6 @@ def _check_contexts(
         )
         return False
     try:
-        unsecured = {k: v for k, v in document.items() if k != "proof"}
         check_safe_mode(unsecured, loader, memo)
     except (ContextNotAllowed, UndefinedTerm) as error:
         result.add("contexts-allowed", False, str(error))
