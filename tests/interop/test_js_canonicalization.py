@@ -15,6 +15,7 @@ U+FFFF.
 """
 
 import json
+import os
 import random
 import re
 import subprocess
@@ -54,7 +55,7 @@ def js_canonize(cli: InteropCli, documents: list[dict[str, Any]]) -> list[Any]:
     completed = subprocess.run(
         [cli.node, "canonize.mjs", str(request)],
         cwd=cli.directory,
-        env={"PASSPORT_CONTEXTS_DIR": str(CONTEXTS_DIR), "PATH": "/usr/bin:/bin"},
+        env=dict(os.environ, PASSPORT_CONTEXTS_DIR=str(CONTEXTS_DIR)),
         capture_output=True,
         text=True,
         encoding="utf-8",
