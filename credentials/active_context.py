@@ -75,6 +75,8 @@ _GRAPH_CONTAINERS = frozenset((frozenset(("@graph",)), frozenset(("@graph", "@se
 # stream of documents that combine contexts in ever new orders from growing
 # the cache without limit. Past it, contexts are processed but not kept.
 MAX_CACHED_CONTEXTS = 4096
+# The expansions of keys and types each processed context remembers. Past
+# the bound a context expands new keys every time, at the cost of speed only.
 MAX_REMEMBERED_IRIS = 1024
 _NO_CONTEXT = object()
 
@@ -177,7 +179,9 @@ class ActiveContext:
             definition = self.terms.get(value)
             if definition is not None:
                 return definition.iri
-        if value in KEYWORDS:
+        if value[:1] == "@":
+            # Keywords, and strings shaped like keywords, which JSON-LD
+            # ignores: neither is an IRI, so the caller gives up on them.
             return value
         prefix, colon, suffix = value.partition(":")
         if colon:

@@ -129,7 +129,10 @@ def expand(document: dict[str, Any], loader: DocumentLoader | None = None) -> An
         raise MalformedDocument(
             f"JSON-LD expansion failed: {_jsonld_message(error)}."
         ) from error
-    problems = [f"property {name!r}" for name in dict.fromkeys(dropped)]
+    problems = [
+        f"property {name!r}" if name is not None else "a key that starts with '@'"
+        for name in dict.fromkeys(dropped)
+    ]
     _check_expanded(expanded, problems)
     if problems:
         raise UndefinedTerm(

@@ -281,6 +281,7 @@ def test_unknown_context_rejected() -> None:
         ({"undefinedClaim": 1}, "undefinedClaim"),
         ({"type": "LocalType"}, "LocalType"),
         ({"id": "relative/path"}, "relative/path"),
+        ({"@unknown": 1}, "starts with '@'"),
     ],
 )
 def test_safe_mode_holds_for_pinned_contexts(
@@ -293,6 +294,16 @@ def test_safe_mode_holds_for_pinned_contexts(
         canonicalize_rdfc(document)
     with pytest.raises(UndefinedTerm, match=named):
         check_safe_mode(document)
+
+
+def test_keyword_shaped_key_rejected_under_vocab() -> None:
+    # JSON-LD ignores a key shaped like a keyword even where @vocab would
+    # turn any other key into an IRI, so the key would be left unsigned.
+    document = credential_with({"@unknown": 1}, UNDEFINED_TERMS_V2)
+    with pytest.raises(NotPinned):
+        document_to_quads(document, DEFAULT_LOADER)
+    with pytest.raises(UndefinedTerm, match="starts with '@'"):
+        canonicalize_rdfc(document)
 
 
 def test_protected_term_redefinition_rejected() -> None:
