@@ -195,8 +195,9 @@ class _QuadWriter:
 
         It does for value objects and for objects holding only an ``@id``.
         """
-        keys = [active.vocab_iri(key) for key in element]
-        return "@value" in keys or keys == ["@id"]
+        if len(element) == 1:
+            return active.vocab_iri(next(iter(element))) in ("@id", "@value")
+        return any(active.vocab_iri(key) == "@value" for key in element)
 
     def value_object(self, expanded: dict[str, Any], type_scoped: ActiveContext) -> str:
         if not _VALUE_KEYS.issuperset(expanded):

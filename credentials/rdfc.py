@@ -114,13 +114,18 @@ class _Canonicalizer:
     def __init__(self, quads: Sequence[Quad]) -> None:
         self.quads = quads
         self.quads_of: dict[str, list[Quad]] = {}
+        mentions = self.quads_of
         for quad in quads:
             subject, _, obj, graph = quad
             # Only blank node labels start with "_": IRIs are written "<...>",
-            # literals '"..."' and the default graph "".
-            for term in {subject, obj, graph}:
-                if term[:1] == "_":
-                    self.quads_of.setdefault(term, []).append(quad)
+            # literals '"..."' and the default graph "". A quad is listed once
+            # for each distinct blank node in it.
+            if subject[:1] == "_":
+                mentions.setdefault(subject, []).append(quad)
+            if obj[:1] == "_" and obj != subject:
+                mentions.setdefault(obj, []).append(quad)
+            if graph[:1] == "_" and graph != subject and graph != obj:
+                mentions.setdefault(graph, []).append(quad)
         self.canonical = _IdentifierIssuer("_:c14n")
         self.first_degree: dict[str, str] = {}
         self.n_degree_calls = 0
