@@ -88,6 +88,19 @@ def native_literal(value: Any, datatype: str | None) -> str:
     raise NotPinned(f"a value of type {type(value).__name__}")
 
 
+def value_key(value: Any, datatype: str | None, language: str | None) -> Any:
+    """Return what tells two expanded value objects apart in the node map.
+
+    jsonld.js merges two values of one property only if their ``@value``
+    are strictly equal (so ``true`` and ``1`` differ, and ``1`` and ``1.0``
+    do not) and their ``@type`` and ``@language`` match. Two values may
+    differ and still give the same RDF literal, such as ``0`` and
+    ``{"@value": 0, "@type": "xsd:integer"}``; both quads are then kept.
+    """
+    kind = "b" if isinstance(value, bool) else "s" if isinstance(value, str) else "n"
+    return ("@value", kind, value, datatype, language)
+
+
 def _string_double(text: str) -> str:
     """Return the canonical form of a decimal string typed ``xsd:double``.
 
@@ -109,7 +122,7 @@ class _QuadWriter:
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.quads: list[Quad] = []
-        self.seen: set[Quad] = set()
+        self.seen: set[tuple[Any, ...]] = set()
         self.labels: dict[str, str] = {}
         self.count = 0
 
@@ -117,6 +130,17 @@ class _QuadWriter:
         """Add a quad unless it is already there, as the JSON-LD node map does."""
         if quad not in self.seen:
             self.seen.add(quad)
+            self.quads.append(quad)
+
+    def emit_value(self, quad: Quad, key: Any) -> None:
+        """Add a quad unless the node map would have merged its object.
+
+        ``key`` is the object's node map identity: its term for nodes, and
+        :func:`value_key` for values, which can differ from the literal.
+        """
+        seen = (quad[0], quad[1], key, quad[3])
+        if seen not in self.seen:
+            self.seen.add(seen)
             self.quads.append(quad)
 
     def fresh_blank(self) -> str:
@@ -142,8 +166,11 @@ class _QuadWriter:
         active: ActiveContext,
         definition: TermDefinition | None,
         graph: str,
-    ) -> str:
-        """Convert a JSON object (node or value object) and return its term."""
+    ) -> tuple[str, Any]:
+        """Convert a JSON object (node or value object).
+
+        :returns: its term and its node map identity (see :meth:`emit_value`).
+        """
         if active.previous is not None and not self._keeps_scope(element, active):
             active = active.previous
         if definition is not None and definition.has_scoped_context:
@@ -188,7 +215,8 @@ class _QuadWriter:
             return self.value_object(expanded, type_scoped)
         if "@list" in expanded or "@set" in expanded:
             raise NotPinned("a list or set object outside a property")
-        return self.node(expanded, active, type_scoped, graph)
+        subject = self.node(expanded, active, type_scoped, graph)
+        return subject, subject
 
     def _keeps_scope(self, element: dict[str, Any], active: ActiveContext) -> bool:
         """Return whether a type-scoped context still applies to ``element``.
@@ -199,7 +227,9 @@ class _QuadWriter:
             return active.vocab_iri(next(iter(element))) in ("@id", "@value")
         return any(active.vocab_iri(key) == "@value" for key in element)
 
-    def value_object(self, expanded: dict[str, Any], type_scoped: ActiveContext) -> str:
+    def value_object(
+        self, expanded: dict[str, Any], type_scoped: ActiveContext
+    ) -> tuple[str, Any]:
         if not _VALUE_KEYS.issuperset(expanded):
             raise NotPinned("a value object with other keywords")
         value = expanded["@value"][1]
@@ -220,10 +250,11 @@ class _QuadWriter:
                 or _LANGUAGE_TAG.fullmatch(language) is None
             ):
                 raise NotPinned("a language-tagged value outside the fast path")
-            return literal(value, language=language.lower())
+            language = language.lower()
+            return literal(value, language=language), value_key(value, None, language)
         if value is None or isinstance(value, dict | list):
             raise NotPinned("a value object without a scalar @value")
-        return native_literal(value, datatype)
+        return native_literal(value, datatype), value_key(value, datatype, None)
 
     def node(
         self,
@@ -283,7 +314,8 @@ class _QuadWriter:
                 if not isinstance(item, dict):
                     raise NotPinned("a graph container holding a scalar")
                 graph_name = self.fresh_blank()
-                if self.map_element(item, active, definition, graph_name)[0] == '"':
+                term, _ = self.map_element(item, active, definition, graph_name)
+                if term[0] == '"':
                     raise NotPinned("a graph container holding a value object")
                 self.emit((subject, predicate, graph_name, graph))
                 continue
@@ -295,9 +327,8 @@ class _QuadWriter:
                 head = self.list_items(inner_items, key, active, graph)
                 self.emit_list(subject, predicate, head, graph)
             else:
-                self.emit(
-                    (subject, predicate, self.item(item, key, active, graph), graph)
-                )
+                term, identity = self.item(item, key, active, graph)
+                self.emit_value((subject, predicate, term, graph), identity)
 
     def emit_list(self, subject: str, predicate: str, head: str, graph: str) -> None:
         """Add the quad that links a list, even if the same quad is there.
@@ -320,7 +351,7 @@ class _QuadWriter:
                 continue
             if isinstance(item, list) or (isinstance(item, dict) and "@list" in item):
                 raise NotPinned("a list inside a list")
-            terms.append(self.item(item, key, active, graph))
+            terms.append(self.item(item, key, active, graph)[0])
         head = RDF_NIL
         for term in reversed(terms):
             node = self.fresh_blank()
@@ -335,10 +366,14 @@ class _QuadWriter:
         key: str,
         active: ActiveContext,
         graph: str,
-    ) -> str:
+    ) -> tuple[str, Any]:
+        """Convert one value of property ``key``.
+
+        :returns: its term and its node map identity (see :meth:`emit_value`).
+        """
         definition = active.terms.get(key)
         if definition is None and isinstance(item, str):
-            return literal(item)
+            return literal(item), value_key(item, None, None)
         if isinstance(item, dict):
             return self.map_element(item, active, definition, graph)
         if definition is not None and definition.has_scoped_context:
@@ -348,10 +383,11 @@ class _QuadWriter:
         type_mapping = definition.type_mapping if definition is not None else None
         if isinstance(item, str) and type_mapping in ("@id", "@vocab"):
             iri = active.expand_iri(item, vocab=type_mapping == "@vocab")
-            return self.iri_term(iri)
+            term = self.iri_term(iri)
+            return term, term
         if type_mapping in ("@id", "@vocab"):
             type_mapping = None
-        return native_literal(item, type_mapping)
+        return native_literal(item, type_mapping), value_key(item, type_mapping, None)
 
 
 def _flatten(value: Any) -> list[Any]:

@@ -220,9 +220,29 @@ class DocumentGenerator:
             twin = self.node(MAX_DEPTH)
             twin.pop("id", None)
             return [twin, dict(twin), dict(twin)]
-        if roll < 0.9:
+        if roll < 0.85:
             return {"@list": [self.scalar() for _ in range(rng.randint(0, 3))]}
+        if roll < 0.9:
+            return self.lookalikes()
         return [self.value(depth + 1) for _ in range(rng.randint(0, 3))]
+
+    def lookalikes(self) -> list[Any]:
+        """Return a scalar beside value objects that may or may not equal it.
+
+        The JSON-LD node map merges equal values of one property but keeps
+        values apart that only give the same RDF literal.
+        """
+        value = self.scalar()
+        while value is None or isinstance(value, dict):
+            value = self.scalar()
+        datatype = XSD + (
+            "boolean"
+            if isinstance(value, bool)
+            else "string"
+            if isinstance(value, str)
+            else "integer"
+        )
+        return [value, {"@value": value}, {"@value": value, "@type": datatype}]
 
     def credential(self) -> dict[str, Any]:
         rng = self.rng

@@ -28,10 +28,12 @@ from credentials.errors import CredentialError
 from credentials.rdfc import canonicalize_quads
 from tests.credentials.random_documents import random_document
 from tests.credentials.test_canonicalization import (
+    NODE_MAP_CASES,
     SELF_REFERENCE,
     SELF_REFERENCE_NQUADS,
     XSD_DOUBLE,
     credential_with,
+    node_map_document,
     pyld_nquads,
     vector_documents,
 )
@@ -159,3 +161,10 @@ def test_rdf_canonize_sorts_by_utf16(interop_cli: InteropCli) -> None:
     assert sorted(ours_lines) == ours_lines
     assert set(their_lines) == set(ours_lines)
     assert their_lines != ours_lines
+
+
+def test_node_map_merging_matches_rdf_canonize(interop_cli: InteropCli) -> None:
+    documents = [node_map_document(values) for values, _ in NODE_MAP_CASES]
+    theirs = js_canonize(interop_cli, documents)
+    for document, expected in zip(documents, theirs, strict=True):
+        assert ours(document) == expected, json.dumps(document)
