@@ -89,7 +89,7 @@ def native_literal(value: Any, datatype: str | None) -> str:
 
 
 def value_key(value: Any, datatype: str | None, language: str | None) -> Any:
-    """Return what tells two expanded value objects apart in the node map.
+    """Return the identity of an expanded value object in the node map.
 
     jsonld.js merges two values of one property only if their ``@value``
     are strictly equal (so ``true`` and ``1`` differ, and ``1`` and ``1.0``
@@ -97,7 +97,12 @@ def value_key(value: Any, datatype: str | None, language: str | None) -> Any:
     differ and still give the same RDF literal, such as ``0`` and
     ``{"@value": 0, "@type": "xsd:integer"}``; both quads are then kept.
     """
-    kind = "b" if isinstance(value, bool) else "s" if isinstance(value, str) else "n"
+    if isinstance(value, bool):
+        kind = "boolean"
+    elif isinstance(value, str):
+        kind = "string"
+    else:
+        kind = "number"
     return ("@value", kind, value, datatype, language)
 
 

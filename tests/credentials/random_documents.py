@@ -2,7 +2,7 @@
 
 Every document uses bundled contexts only, so it is a candidate for the
 pinned-context fast path. The claims mix what makes RDF canonicalization
-hard. Text holds any Unicode character: control characters, quotes,
+hard. Text contains any Unicode character: control characters, quotes,
 backslashes and characters beyond the Basic Multilingual Plane. Values are
 integers, doubles, booleans, nulls, typed literals and language-tagged
 strings, in nested objects, arrays and lists. Blank nodes are shared and
