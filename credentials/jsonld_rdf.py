@@ -184,18 +184,10 @@ class _QuadWriter:
             active = apply_document_context(active, element["@context"], self.loader)
 
         type_scoped = active
-        expanded: dict[str, Any] = {}
-        type_key = None
-        for key in element:
-            if key == "@context":
-                continue
-            iri = active.vocab_iri(key)
-            if iri == "@type":
-                if type_key is not None:
-                    raise NotPinned("two keys that mean @type")
-                type_key = key
-        if type_key is not None:
-            types = element[type_key]
+        expanded = _expand_keys(element, active)
+        type_entry = expanded.get("@type")
+        if type_entry is not None:
+            types = type_entry[1]
             type_names = types if isinstance(types, list) else [types]
             if not all(isinstance(name, str) for name in type_names):
                 raise NotPinned("a type that is not a string")
@@ -205,16 +197,11 @@ class _QuadWriter:
                     active = apply_scoped_context(
                         active, type_definition, propagate=False
                     )
-        for key, value in element.items():
-            if key == "@context":
-                continue
-            iri = active.vocab_iri(key)
-            if iri in expanded:
-                raise NotPinned(f"two keys that mean {iri}")
-            expanded[iri] = (key, value)
-        expanded_type_key = expanded["@type"][0] if "@type" in expanded else None
-        if expanded_type_key != type_key:
-            raise NotPinned("a type-scoped context that redefines @type")
+            if active is not type_scoped:
+                # Keys other than the type's are read in the type's scope.
+                expanded = _expand_keys(element, active)
+                if expanded.get("@type", (None,))[0] != type_entry[0]:
+                    raise NotPinned("a type-scoped context that redefines @type")
 
         if "@value" in expanded:
             return self.value_object(expanded, type_scoped)
@@ -393,6 +380,21 @@ class _QuadWriter:
         if type_mapping in ("@id", "@vocab"):
             type_mapping = None
         return native_literal(item, type_mapping), value_key(item, type_mapping, None)
+
+
+def _expand_keys(
+    element: dict[str, Any], active: ActiveContext
+) -> dict[str, tuple[str, Any]]:
+    """Return the entries of a JSON object by expanded key, ``@context`` aside."""
+    expanded: dict[str, tuple[str, Any]] = {}
+    for key, value in element.items():
+        if key == "@context":
+            continue
+        iri = active.vocab_iri(key)
+        if iri in expanded:
+            raise NotPinned(f"two keys that mean {iri}")
+        expanded[iri] = (key, value)
+    return expanded
 
 
 def _flatten(value: Any) -> list[Any]:
