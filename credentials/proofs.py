@@ -199,8 +199,8 @@ def parse_proof(document: dict[str, Any]) -> Proof:
     )
 
 
-# did:key documents are derived from the DID alone, so their keys are kept;
-# the bound stops a stream of new keys from growing the cache without limit.
+# did:key documents are derived from the DID alone, so their keys are kept.
+# The bound stops a stream of new keys from growing the cache without limit.
 MAX_CACHED_DID_KEYS = 4096
 
 
