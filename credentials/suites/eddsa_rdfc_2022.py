@@ -8,7 +8,7 @@ way; the hash data is SHA-256(proof configuration) || SHA-256(document).
 import hashlib
 from typing import Any
 
-from credentials.canonicalization import canonicalize_rdfc
+from credentials.canonicalization import QuadMemo, canonicalize_rdfc
 
 NAME = "eddsa-rdfc-2022"
 
@@ -24,9 +24,11 @@ def proof_options(
     return dict(proof_config)
 
 
-def transform(document: dict[str, Any], loader: Any = None) -> bytes:
+def transform(
+    document: dict[str, Any], loader: Any = None, memo: QuadMemo | None = None
+) -> bytes:
     """Return the RDFC-1.0 canonical N-Quads of ``document`` as UTF-8."""
-    return canonicalize_rdfc(document, loader).encode("utf-8")
+    return canonicalize_rdfc(document, loader, memo).encode("utf-8")
 
 
 def canonical_proof_config(
@@ -43,11 +45,18 @@ def canonical_proof_config(
 
 
 def hash_data(
-    document: dict[str, Any], proof_config: dict[str, Any], loader: Any = None
+    document: dict[str, Any],
+    proof_config: dict[str, Any],
+    loader: Any = None,
+    memo: QuadMemo | None = None,
 ) -> bytes:
-    """Return the 64 bytes that the Ed25519 signature covers."""
+    """Return the 64 bytes that the Ed25519 signature covers.
+
+    :param memo: quads of ``document`` found earlier in the same
+        verification, if any.
+    """
     proof_hash = hashlib.sha256(
         canonical_proof_config(proof_config, document, loader)
     ).digest()
-    document_hash = hashlib.sha256(transform(document, loader)).digest()
+    document_hash = hashlib.sha256(transform(document, loader, memo)).digest()
     return proof_hash + document_hash
