@@ -125,7 +125,11 @@ class WorkflowScheduler:
             run_date=run_date,
             id=WAKE_JOB,
             replace_existing=True,
-            max_instances=1,
+            # The wake-up is re-armed from inside a running one; with one
+            # instance allowed, APScheduler would skip the new one, and the
+            # timers would wait for the next poll. The pass lock still keeps
+            # passes from overlapping.
+            max_instances=3,
             misfire_grace_time=None,
         )
 
