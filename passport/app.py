@@ -82,6 +82,8 @@ BLUEPRINTS = (
     "wallet_web.views:bp",
     "verifier.hr:bp",
     "verifier.api:bp",
+    "workflows.views:bp",
+    "workflows.api:bp",
 )
 
 # Blueprints serving JSON APIs to other systems. Their callers authenticate

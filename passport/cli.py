@@ -302,6 +302,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
 COMMAND_GROUPS: tuple[str, ...] = (
     "verifier.cli:registry_group",
     "verifier.cli:profiles_group",
+    "workflows.cli:workflows_group",
+    "workflows.cli:scheduler_command",
 )
 
 

@@ -23,6 +23,7 @@ class NavLink:
 NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("My training passport", "wallet.index", (Role.STAFF,)),
     NavLink("Verify a credential", "hr.verify", (Role.HR,)),
+    NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
 )
 
 
