@@ -471,12 +471,20 @@ class WorkflowEngine:
 
     # -- tasks -------------------------------------------------------------
 
-    def _task_for_update(
+    def _locked_task(
         self, session: Session, task_id: int, account_id: int
-    ) -> WorkflowActivity:
+    ) -> tuple[WorkflowActivity, Run]:
+        """Lock the task's instance, then check the task as it is now.
+
+        The task is read again after the lock: a request that read it open
+        just before another request completed it would otherwise complete
+        it a second time.
+        """
         activity = session.get(WorkflowActivity, task_id)
         if activity is None or activity.kind not in HUMAN_KINDS:
             raise TaskNotFound(f"no task {task_id}")
+        run = self._locked_run(session, activity.instance_id, account_id)
+        session.refresh(activity)
         if activity.status not in OPEN:
             raise TaskNotOpen(f"task {task_id} is already {activity.status}")
         if activity.owner_account_id not in (None, account_id):
@@ -486,7 +494,7 @@ class WorkflowEngine:
                 f"task {task_id} is for the role {activity.role!r} at "
                 f"{activity.organisation!r}, which this account does not hold there"
             )
-        return activity
+        return activity, run
 
     def claim(self, task_id: int, *, account_id: int) -> WorkflowActivity:
         """Take a task (``requested`` to ``accepted``); claiming again is a no-op.
@@ -496,10 +504,9 @@ class WorkflowEngine:
         """
 
         def work(session: Session) -> WorkflowActivity:
-            activity = self._task_for_update(session, task_id, account_id)
+            activity, run = self._locked_task(session, task_id, account_id)
             if activity.owner_account_id == account_id:
                 return activity
-            run = self._locked_run(session, activity.instance_id, account_id)
             activity.owner_account_id = account_id
             activity.status = "accepted"
             session.add(activity)
@@ -518,10 +525,9 @@ class WorkflowEngine:
         self.claim(task_id, account_id=account_id)
 
         def work(session: Session) -> WorkflowActivity:
-            activity = self._task_for_update(session, task_id, account_id)
+            activity, run = self._locked_task(session, task_id, account_id)
             if activity.status == "in-progress":
                 return activity
-            run = self._locked_run(session, activity.instance_id, account_id)
             activity.status = "in-progress"
             session.add(activity)
             run.event(
@@ -551,18 +557,30 @@ class WorkflowEngine:
         if request_key is not None and not 8 <= len(request_key) <= 200:
             raise WorkflowError("a request key must be 8 to 200 characters")
 
+        def replayed(session: Session) -> dict[str, Any] | None:
+            if request_key is None:
+                return None
+            replay = session.get(WorkflowRequest, request_key)
+            if replay is not None and replay.response.get("task") != task_id:
+                raise WorkflowError(
+                    f"request key {request_key!r} was already used for task "
+                    f"{replay.response.get('task')}; send a new key per task"
+                )
+            return dict(replay.response) if replay is not None else None
+
         def work(session: Session) -> dict[str, Any]:
-            if request_key is not None:
-                replay = session.get(WorkflowRequest, request_key)
-                if replay is not None and replay.response.get("task") != task_id:
-                    raise WorkflowError(
-                        f"request key {request_key!r} was already used for task "
-                        f"{replay.response.get('task')}; send a new key per task"
-                    )
-                if replay is not None:
-                    return dict(replay.response)
-            activity = self._task_for_update(session, task_id, account_id)
-            run = self._locked_run(session, activity.instance_id, account_id)
+            earlier = replayed(session)
+            if earlier is not None:
+                return earlier
+            try:
+                activity, run = self._locked_task(session, task_id, account_id)
+            except TaskNotOpen:
+                # A request with the same key may have completed the task
+                # while this one waited for the lock: answer as it did.
+                earlier = replayed(session)
+                if earlier is not None:
+                    return earlier
+                raise
             node = run.definition.node(activity.node_id)
             cleaned: dict[str, Any] = {}
             if "form" in node.spec:
