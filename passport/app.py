@@ -2,6 +2,8 @@
 
 import importlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -28,6 +30,23 @@ class Platform:
         self.settings = settings
         self.engine: Engine = make_engine(settings.database_url)
         self.key_store = KeyStore(settings.key_passphrase)
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections."""
+        self.engine.dispose()
+
+
+@contextmanager
+def command_platform(settings: Settings | None = None) -> Iterator[Platform]:
+    """Yield the platform services for one command-line run, then close them.
+
+    :param settings: default: read from the environment.
+    """
+    services = Platform(settings or Settings.from_env())
+    try:
+        yield services
+    finally:
+        services.dispose()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -302,8 +302,9 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 
 # Command groups that feature packages define, as "module:attribute". Each
-# package adds its own line.
-COMMAND_GROUPS: tuple[str, ...] = ()
+# package adds its own line. A group named like an existing one (such as
+# "keys") adds its commands to that group.
+COMMAND_GROUPS: tuple[str, ...] = ("audit.cli:audit",)
 
 
 def _add_command_groups() -> None:
@@ -311,7 +312,13 @@ def _add_command_groups() -> None:
 
     for path in COMMAND_GROUPS:
         module_name, _, attribute = path.partition(":")
-        main.add_command(getattr(importlib.import_module(module_name), attribute))
+        command = getattr(importlib.import_module(module_name), attribute)
+        existing = main.commands.get(command.name)
+        if isinstance(existing, click.Group) and isinstance(command, click.Group):
+            for name, subcommand in command.commands.items():
+                existing.add_command(subcommand, name)
+        else:
+            main.add_command(command)
 
 
 _add_command_groups()

@@ -4,6 +4,7 @@ import importlib
 
 TABLE_MODULES = (
     "keys.store",
+    "audit.models",
     "accounts.models",
     "issuer.models",
     "wallet_web.models",
