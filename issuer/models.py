@@ -11,7 +11,13 @@ def _now() -> datetime:
 
 
 class Organisation(SQLModel, table=True):
-    """A partnership member that issues credentials under its own key."""
+    """A partnership member that issues credentials under its own keys.
+
+    ``did`` is the DID it issues under (a did:web on this platform) and
+    ``verification_method_id`` its current signing key. ``did_key`` is the
+    did:key name of its first key, kept for conformance runs and for
+    credentials issued before it had a did:web.
+    """
 
     __tablename__ = "organisation"
 
@@ -20,6 +26,7 @@ class Organisation(SQLModel, table=True):
     name: str = Field(max_length=200)
     org_type: str = Field(max_length=64)
     did: str = Field(unique=True, index=True)
+    did_key: str | None = Field(default=None, unique=True, index=True)
     verification_method_id: str
     cstf_aligned: bool = False
     esr_vpd_code: str | None = Field(default=None, max_length=16)
@@ -68,3 +75,7 @@ class IssuedCredential(SQLModel, table=True):
     valid_until: str = Field(description="validUntil text as signed")
     document: str = Field(sa_column=Column(Text, nullable=False))
     issued_at: datetime = Field(default_factory=_now)
+    verification_method_id: str | None = Field(default=None, index=True)
+    signed_at: datetime | None = Field(
+        default=None, description="the proof's created instant"
+    )

@@ -1,7 +1,8 @@
 """The issuer's service API: organisations, their keys and training import.
 
-Nothing here knows Flask; the CLI and the admin pages call these functions
-with a session and the key store.
+Nothing here imports Flask; the CLI and the admin pages call these functions
+with a session and the key store. Other packages import from this module
+only, never from the issuer's other modules.
 """
 
 import hashlib
@@ -18,13 +19,46 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from credentials.proofs import add_proof
+from issuer.errors import IssuerError, OrganisationNotFound
 from issuer.esr_export import ExportRow, RowError, read_export
 from issuer.models import IssuedCredential, Organisation, StaffRecord
+from issuer.organisations import (
+    adopt_did_web,
+    create_organisation,
+    did_document,
+    get_organisation,
+    list_organisations,
+    mark_key_compromised,
+    organisation_dids,
+    platform_did_documents,
+    rotate_key,
+    signer_for,
+)
 from issuer.training import build_training_credential
-from keys.multikey import Ed25519KeyPair
 from keys.store import KeyStore
 from wallet_web.holders import create_wallet
 from wallet_web.service import receive_credential
+
+__all__ = [
+    "ImportSummary",
+    "IssuerError",
+    "OrganisationNotFound",
+    "adopt_did_web",
+    "create_organisation",
+    "credential_document",
+    "did_document",
+    "employee_reference",
+    "get_organisation",
+    "import_training_export",
+    "issue_training_credential",
+    "issued_credentials",
+    "list_organisations",
+    "mark_key_compromised",
+    "organisation_dids",
+    "platform_did_documents",
+    "reference_secret",
+    "rotate_key",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +68,6 @@ DEFAULT_CRYPTOSUITE = "eddsa-rdfc-2022"
 # the re-run issues exactly those rows again, because issuance is keyed by
 # (organisation, staff member, subject, completion date).
 COMMIT_EVERY = 200
-
-
-class IssuerError(Exception):
-    """A request the issuer cannot carry out as given."""
-
-
-class OrganisationNotFound(IssuerError):
-    """No organisation has the requested slug."""
 
 
 @dataclass
@@ -54,57 +80,6 @@ class ImportSummary:
     staff_added: int = 0
     rejected: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def create_organisation(
-    session: Session,
-    key_store: KeyStore,
-    *,
-    slug: str,
-    name: str,
-    org_type: str,
-    cstf_aligned: bool,
-    esr_vpd_code: str | None = None,
-    key_pair: Ed25519KeyPair | None = None,
-) -> Organisation:
-    """Create an issuing organisation with its own sealed did:key key pair."""
-    key_pair = key_pair or Ed25519KeyPair.generate()
-    key_store.add(session, key_pair)
-    session.flush()
-    organisation = Organisation(
-        slug=slug,
-        name=name,
-        org_type=org_type,
-        did=key_pair.did,
-        verification_method_id=key_pair.verification_method_id,
-        cstf_aligned=cstf_aligned,
-        esr_vpd_code=esr_vpd_code,
-    )
-    session.add(organisation)
-    session.flush()
-    logger.info("organisation created slug=%s did=%s", slug, key_pair.did)
-    return organisation
-
-
-def get_organisation(session: Session, slug: str) -> Organisation:
-    """Return the organisation with ``slug``.
-
-    :raises OrganisationNotFound: naming the slug and the known ones.
-    """
-    organisation = session.exec(
-        select(Organisation).where(Organisation.slug == slug)
-    ).first()
-    if organisation is None:
-        known = ", ".join(o.slug for o in session.exec(select(Organisation)))
-        raise OrganisationNotFound(
-            f"No organisation has slug {slug!r}; known slugs: {known or 'none'}."
-        )
-    return organisation
-
-
-def list_organisations(session: Session) -> list[Organisation]:
-    """Return every organisation, by name."""
-    return list(session.exec(select(Organisation).order_by(Organisation.name)))
 
 
 def employee_reference(secret: bytes, organisation: Organisation, number: str) -> str:
@@ -192,12 +167,10 @@ def issue_training_credential(
         completed=row.achievement_date,
         cstf_aligned=organisation.cstf_aligned,
     )
-    signer = key_store.load(session, organisation.verification_method_id)
+    signer = signer_for(session, key_store, organisation, None)
+    signed_at = (created or datetime.now(UTC)).replace(microsecond=0)
     signed = add_proof(
-        unsigned,
-        signer=signer,
-        cryptosuite=cryptosuite,
-        created=created or datetime.now(UTC),
+        unsigned, signer=signer, cryptosuite=cryptosuite, created=signed_at
     )
     document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
     issued = IssuedCredential(
@@ -208,6 +181,8 @@ def issue_training_credential(
         completed_on=completed_on,
         valid_until=signed["validUntil"],
         document=document,
+        verification_method_id=signer.verification_method_id,
+        signed_at=signed_at,
     )
     session.add(issued)
     receive_credential(session, record.wallet_id, document)

@@ -239,10 +239,30 @@ def init_command(demo: bool) -> None:
     settings = Settings.from_env()
     upgrade_database(settings.database_url)
     click.echo(f"Database ready: {_safe_url(settings.database_url)}")
+    _adopt_did_web(settings)
     if demo:
         from passport.demo import seed_demo
 
         seed_demo(settings, echo=click.echo)
+
+
+def _adopt_did_web(settings: Any) -> None:
+    """Move organisations created before did:web identities onto one."""
+    from audit.log import command_line_actor
+    from issuer.service import adopt_did_web
+    from passport.app import command_platform
+    from passport.db import session_scope
+
+    with command_platform(settings) as services:
+        with session_scope(services.engine) as session:
+            adopted = adopt_did_web(
+                session,
+                services.key_store,
+                settings.public_url,
+                actor=command_line_actor(),
+            )
+    for slug in adopted:
+        click.echo(f"Organisation {slug} now issues under its did:web.")
 
 
 def _safe_url(url: str) -> str:
@@ -304,7 +324,11 @@ def serve_command(host: str, port: int, workers: int) -> None:
 # Command groups that feature packages define, as "module:attribute". Each
 # package adds its own line. A group named like an existing one (such as
 # "keys") adds its commands to that group.
-COMMAND_GROUPS: tuple[str, ...] = ("audit.cli:audit",)
+COMMAND_GROUPS: tuple[str, ...] = (
+    "audit.cli:audit",
+    "issuer.cli:orgs",
+    "issuer.cli:keys",
+)
 
 
 def _add_command_groups() -> None:

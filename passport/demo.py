@@ -106,8 +106,10 @@ ADMIN_ACCOUNT = (
 STAFF_ACCOUNTS = 2
 
 
-def seed_partnership(session: Session, key_store: KeyStore) -> list[Organisation]:
-    """Create each missing demo organisation with its own key."""
+def seed_partnership(
+    session: Session, key_store: KeyStore, base_url: str
+) -> list[Organisation]:
+    """Create each missing demo organisation with its own key and did:web."""
     organisations = []
     for member in PARTNERSHIP:
         existing = session.exec(
@@ -123,6 +125,7 @@ def seed_partnership(session: Session, key_store: KeyStore) -> list[Organisation
                 org_type=member.org_type,
                 cstf_aligned=member.cstf_aligned,
                 esr_vpd_code=member.esr_vpd_code,
+                base_url=base_url,
             )
         )
     return organisations
@@ -181,7 +184,7 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
         )
 
     with session_scope(engine) as session:
-        seed_partnership(session, key_store)
+        seed_partnership(session, key_store, settings.public_url)
     with session_scope(engine) as session:
         chelmer = get_organisation(session, "chelmer-valley")
         summary = import_training_export(

@@ -4,6 +4,7 @@ import importlib
 
 TABLE_MODULES = (
     "keys.store",
+    "keys.history",
     "audit.models",
     "accounts.models",
     "issuer.models",
