@@ -8,19 +8,16 @@ still gets its own fresh database.
 """
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from keys.store import KeyStore
 from passport.db import make_engine, upgrade_database
 from tests.conftest import (
-    POSTGRES_ADMIN_URL,
     TEST_PASSPHRASE,
     create_postgres_database,
     drop_postgres_database,
@@ -44,22 +41,6 @@ def postgres_template() -> Iterator[str]:
     drop_postgres_database(url)
 
 
-def clone_postgres_database(template: str) -> str:
-    """Create a database from ``template`` and return its URL."""
-    name = f"passport_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    finally:
-        admin.dispose()
-    return (
-        make_url(POSTGRES_ADMIN_URL)
-        .set(database=name)
-        .render_as_string(hide_password=False)
-    )
-
-
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -72,7 +53,7 @@ def issuer_database_url(
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url = clone_postgres_database(request.getfixturevalue("postgres_template"))
+    url = create_postgres_database(request.getfixturevalue("postgres_template"))
     yield url
     drop_postgres_database(url)
 
