@@ -23,7 +23,7 @@ from credentials.datamodel import as_list, is_url
 from credentials.errors import StatusListInvalid
 
 MIN_ENTRIES = 131_072
-"""The least number of entries a list may have (16 KiB of bits)."""
+"""The minimum number of entries in a list (16 KiB of bits)."""
 
 MAX_LIST_BYTES = 16 * 1024 * 1024
 """The largest decompressed list accepted, to bound a GZIP bomb: 134 million

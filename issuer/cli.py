@@ -22,9 +22,10 @@ from issuer.organisations import (
     get_organisation,
     list_organisations,
     mark_key_compromised,
-    organisation_dids,
     rotate_key,
 )
+from issuer.signing import organisation_dids
+from issuer.status_lists import REINSTATE, REVOKE, SUSPEND, change_status
 from keys.history import methods_of
 
 if TYPE_CHECKING:
@@ -204,3 +205,47 @@ def _echo_affected(credential_ids: list[str]) -> None:
     click.echo(f"{len(credential_ids)} credentials to reissue:")
     for credential_id in credential_ids:
         click.echo(f"  {credential_id}")
+
+
+@click.group("credentials")
+def credentials_group() -> None:
+    """Revoke, suspend and reinstate issued credentials."""
+
+
+def _status_command(action: str, summary: str) -> click.Command:
+    @click.command(action, help=summary)
+    @org_option
+    @click.option("--reason", required=True, help="Why, for the audit log.")
+    @click.argument("credential_id")
+    def command(org_slug: str, reason: str, credential_id: str) -> None:
+        with platform_session() as (services, session):
+            organisation = get_organisation(session, org_slug)
+            change = change_status(
+                session,
+                services.key_store,
+                organisation,
+                credential_id,
+                action,
+                reason=reason,
+                actor=command_line_actor(),
+            )
+        click.echo(
+            f"{credential_id}: {action} applied; {change.purpose} list "
+            f"{change.list_url} index {change.index} updated and signed again."
+        )
+
+    return command
+
+
+credentials_group.add_command(
+    _status_command(
+        REVOKE,
+        "Revoke CREDENTIAL_ID for good; revocation cannot be undone.",
+    )
+)
+credentials_group.add_command(
+    _status_command(SUSPEND, "Suspend CREDENTIAL_ID until it is reinstated.")
+)
+credentials_group.add_command(
+    _status_command(REINSTATE, "Lift the suspension of CREDENTIAL_ID.")
+)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import LargeBinary, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 
@@ -54,10 +54,12 @@ class StaffRecord(SQLModel, table=True):
 
 
 class IssuedCredential(SQLModel, table=True):
-    """A signed training credential, stored as the exact JSON text signed.
+    """A signed credential, stored as the exact JSON text signed.
 
-    The unique constraint makes a re-import of the same completion issue
-    nothing new.
+    Training credentials from an import name the staff record, subject and
+    completion date, and the unique constraint makes a re-import of the
+    same completion issue nothing new. Credentials issued through the
+    VC-API leave those three empty.
     """
 
     __tablename__ = "issued_credential"
@@ -69,9 +71,13 @@ class IssuedCredential(SQLModel, table=True):
 
     id: str = Field(primary_key=True, description="credential id, urn:uuid:...")
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    staff_record_id: int = Field(foreign_key="staff_record.id", index=True)
-    subject_code: str = Field(max_length=16)
-    completed_on: str = Field(max_length=10, description="ISO date YYYY-MM-DD")
+    staff_record_id: int | None = Field(
+        default=None, foreign_key="staff_record.id", index=True
+    )
+    subject_code: str | None = Field(default=None, max_length=16)
+    completed_on: str | None = Field(
+        default=None, max_length=10, description="ISO date YYYY-MM-DD"
+    )
     valid_until: str = Field(description="validUntil text as signed")
     document: str = Field(sa_column=Column(Text, nullable=False))
     issued_at: datetime = Field(default_factory=_now)
@@ -79,3 +85,52 @@ class IssuedCredential(SQLModel, table=True):
     signed_at: datetime | None = Field(
         default=None, description="the proof's created instant"
     )
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = Field(default=None, max_length=500)
+    suspended_at: datetime | None = None
+    suspension_reason: str | None = Field(default=None, max_length=500)
+
+
+class StatusList(SQLModel, table=True):
+    """One Bitstring Status List of an organisation for one purpose.
+
+    ``permutation`` is a random order of the list's indexes, drawn when the
+    list is created (4 bytes per index, big-endian): the n-th credential
+    gets the n-th index of it, so indexes are handed out at random among
+    the unused ones and a position says nothing about its holder.
+    ``allocated`` counts the indexes handed out; at ``length`` the list is
+    full and the next credential starts a new list. ``document`` is the
+    signed status list credential as served, regenerated after each change.
+    """
+
+    __tablename__ = "status_list"
+    __table_args__ = (UniqueConstraint("organisation_id", "purpose", "sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    purpose: str = Field(max_length=16)
+    sequence: int
+    url: str = Field(unique=True)
+    length: int
+    allocated: int = 0
+    permutation: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    bits: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    version: int = 0
+    document: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    etag: str | None = Field(default=None, max_length=64)
+    verification_method_id: str | None = None
+    signed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now)
+
+
+class StatusEntry(SQLModel, table=True):
+    """The index a credential holds in one status list."""
+
+    __tablename__ = "status_entry"
+    __table_args__ = (UniqueConstraint("status_list_id", "list_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    status_list_id: int = Field(foreign_key="status_list.id", index=True)
+    list_index: int
+    purpose: str = Field(max_length=16)
+    credential_id: str = Field(index=True)

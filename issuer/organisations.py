@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 from audit.log import record_event
 from issuer.errors import IssuerError, OrganisationNotFound
 from issuer.models import IssuedCredential, Organisation
+from issuer.signing import organisation_dids
+from issuer.status_lists import ensure_status_lists, republish_lists_signed_by
 from keys.did_web import did_web_for
-from keys.errors import KeyNotFound
 from keys.history import (
     VerificationMethodRecord,
     add_method,
@@ -35,7 +36,7 @@ from keys.history import (
     retire_method,
 )
 from keys.multikey import Ed25519KeyPair
-from keys.store import KeyStore, StoredKey
+from keys.store import KeyStore
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
 @dataclass(frozen=True)
 class CompromiseResult:
-    """What marking a key compromised did."""
+    """The outcome of marking a key compromised."""
 
     method_ids: list[str]
     new_method_id: str | None
@@ -125,6 +126,7 @@ def create_organisation(
     )
     session.add(organisation)
     session.flush()
+    ensure_status_lists(session, key_store, organisation, base_url)
     record_event(
         session,
         "organisation.created",
@@ -175,14 +177,6 @@ def list_organisations(session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).order_by(col(Organisation.name))))
 
 
-def organisation_dids(organisation: Organisation) -> list[str]:
-    """Return the DIDs an organisation issues under: did:web first."""
-    dids = [organisation.did]
-    if organisation.did_key and organisation.did_key != organisation.did:
-        dids.append(organisation.did_key)
-    return dids
-
-
 def adopt_did_web(
     session: Session,
     key_store: KeyStore,
@@ -218,6 +212,8 @@ def adopt_did_web(
         organisation.did = did
         organisation.verification_method_id = web_pair.verification_method_id
         session.add(organisation)
+        session.flush()
+        ensure_status_lists(session, key_store, organisation, base_url)
         record_event(
             session,
             "organisation.did_web_adopted",
@@ -243,57 +239,6 @@ def platform_did_documents(session: Session) -> dict[str, dict[str, Any]]:
         if organisation.did.startswith("did:web:"):
             documents[organisation.did] = did_document(session, organisation)
     return documents
-
-
-def signer_for(
-    session: Session, key_store: KeyStore, organisation: Organisation, did: str | None
-) -> Ed25519KeyPair:
-    """Return the key pair that signs for ``organisation`` under ``did``.
-
-    :param did: the organisation's did:web (its current key) or its did:key
-        (its first key); None means the did:web.
-    :raises IssuerError: if ``did`` is not one of the organisation's DIDs,
-        or its key is compromised.
-    """
-    if did is None or did == organisation.did:
-        method = current_method(session, organisation.did)
-    elif did == organisation.did_key:
-        method = current_method(session, did)
-    else:
-        raise IssuerError(
-            f"Issuer {did!r} is not a DID of {organisation.slug!r}; use "
-            f"{' or '.join(map(repr, organisation_dids(organisation)))}."
-        )
-    if method.compromised_at is not None:
-        raise IssuerError(
-            f"Key {method.id!r} of {organisation.slug!r} is marked compromised; "
-            "it cannot sign. Issue under the organisation's did:web, whose "
-            "current key is not compromised."
-        )
-    stored = _stored_key_for(session, method)
-    pair = key_store.load(session, stored.id)
-    if method.id == pair.verification_method_id:
-        return pair
-    return Ed25519KeyPair.from_seed(
-        pair.seed_bytes(), controller=method.controller, id=method.id
-    )
-
-
-def _stored_key_for(session: Session, method: VerificationMethodRecord) -> StoredKey:
-    stored = session.get(StoredKey, method.id)
-    if stored is not None:
-        return stored
-    # A did:key name shares the sealed key of the did:web method with the
-    # same public key.
-    statement = (
-        select(StoredKey)
-        .where(StoredKey.public_key_multibase == method.public_key_multibase)
-        .limit(1)
-    )
-    stored = session.exec(statement).first()
-    if stored is None:
-        raise KeyNotFound(f"No sealed private key backs {method.id!r}.")
-    return stored
 
 
 def rotate_key(
@@ -388,6 +333,9 @@ def mark_key_compromised(
         new_method_id = rotated.id
     marked = mark_compromised(session, method.public_key_multibase, since, reason)
     marked_ids = sorted(record.id for record in marked)
+    # Lists the compromised key signed would fail from now on, so the
+    # current key signs them again.
+    republish_lists_signed_by(session, key_store, organisation, marked_ids)
     affected = affected_credentials(session, organisation, marked_ids, since)
     record_event(
         session,

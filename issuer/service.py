@@ -29,11 +29,11 @@ from issuer.organisations import (
     get_organisation,
     list_organisations,
     mark_key_compromised,
-    organisation_dids,
     platform_did_documents,
     rotate_key,
-    signer_for,
 )
+from issuer.signing import organisation_dids, signer_for
+from issuer.status_lists import allocate_status_entries
 from issuer.training import build_training_credential
 from keys.store import KeyStore
 from wallet_web.holders import create_wallet
@@ -157,8 +157,9 @@ def issue_training_credential(
         return None
 
     wallet_holder = _holder_did(session, record)
+    credential_id = f"urn:uuid:{uuid.uuid4()}"
     unsigned = build_training_credential(
-        credential_id=f"urn:uuid:{uuid.uuid4()}",
+        credential_id=credential_id,
         issuer_id=organisation.did,
         issuer_name=organisation.name,
         holder_id=wallet_holder,
@@ -166,6 +167,9 @@ def issue_training_credential(
         subject=row.subject,
         completed=row.achievement_date,
         cstf_aligned=organisation.cstf_aligned,
+    )
+    unsigned["credentialStatus"] = allocate_status_entries(
+        session, key_store, organisation, credential_id
     )
     signer = signer_for(session, key_store, organisation, None)
     signed_at = (created or datetime.now(UTC)).replace(microsecond=0)

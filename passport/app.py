@@ -80,6 +80,7 @@ BLUEPRINTS = (
     "wallet_web.views:bp",
     "verifier.hr:bp",
     "verifier.api:bp",
+    "issuer.public:bp",
 )
 
 # Blueprints serving JSON APIs to other systems. Their callers authenticate

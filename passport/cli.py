@@ -328,6 +328,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "audit.cli:audit",
     "issuer.cli:orgs",
     "issuer.cli:keys",
+    "issuer.cli:credentials_group",
 )
 
 

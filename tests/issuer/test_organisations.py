@@ -14,10 +14,9 @@ from issuer.organisations import (
     get_organisation,
     mark_key_compromised,
     organisation_by_did,
-    organisation_dids,
     rotate_key,
-    signer_for,
 )
+from issuer.signing import organisation_dids, signer_for
 from keys.did_web import CachedDidResolver
 from keys.history import methods_of
 from keys.multikey import Ed25519KeyPair
