@@ -211,6 +211,21 @@ def resolve_verification_method(
     :raises ProofError: if the DID cannot be resolved, the id is absent, the
         method is not listed for ``proof_purpose``, or its key is not Ed25519.
     """
+    return find_verification_method(method_id, proof_purpose, resolve_did)[0]
+
+
+def find_verification_method(
+    method_id: str,
+    proof_purpose: str,
+    resolve_did: DidResolver = resolve_did_key,
+) -> tuple[Ed25519PublicMultikey, dict[str, Any]]:
+    """Return the key ``method_id`` names and its entry in the DID document.
+
+    The entry carries what the document says about the key besides its
+    value, such as ``revoked`` for a compromised key.
+
+    :raises ProofError: as :func:`resolve_verification_method` does.
+    """
     did = did_of(method_id)
     try:
         did_document = resolve_did(did)
@@ -250,11 +265,12 @@ def resolve_verification_method(
             "only Multikey Ed25519 keys are supported."
         )
     try:
-        return Ed25519PublicMultikey.from_multibase(
+        key = Ed25519PublicMultikey.from_multibase(
             method.get("publicKeyMultibase"),  # type: ignore[arg-type]
             controller=method["controller"],
             id=method_id,
         )
+        return key, method
     except (InvalidKey, InvalidMultibase) as error:
         raise ProofError(
             f"Verification method {method_id!r} is not usable: {error}"

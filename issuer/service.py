@@ -33,7 +33,11 @@ from issuer.organisations import (
     rotate_key,
 )
 from issuer.signing import organisation_dids, signer_for
-from issuer.status_lists import allocate_status_entries
+from issuer.status_lists import (
+    allocate_status_entries,
+    change_status,
+    status_list_by_url,
+)
 from issuer.training import build_training_credential
 from keys.store import KeyStore
 from wallet_web.holders import create_wallet
@@ -58,6 +62,9 @@ __all__ = [
     "platform_did_documents",
     "reference_secret",
     "rotate_key",
+    "change_status",
+    "organisation_dids",
+    "status_list_by_url",
 ]
 
 logger = logging.getLogger(__name__)

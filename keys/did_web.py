@@ -130,10 +130,18 @@ class CachedDidResolver:
     :param documents: did:web documents by DID, for example the platform's
         own organisations read from the database. A did:web DID that is not
         in it is not resolved (never fetched).
+    :param revoked: compromise instants (XSD dateTimeStamp) of did:key
+        verification methods, by id. A did:key document cannot carry them
+        itself, so the resolver adds them as ``revoked``.
     """
 
-    def __init__(self, documents: Mapping[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        documents: Mapping[str, dict[str, Any]] | None = None,
+        revoked: Mapping[str, str] | None = None,
+    ) -> None:
         self._documents = dict(documents or {})
+        self._revoked = dict(revoked or {})
 
     def __call__(self, did: str) -> dict[str, Any]:
         """Return the DID document of ``did``.
@@ -141,15 +149,19 @@ class CachedDidResolver:
         :raises InvalidDid: for an unsupported method or an unknown did:web.
         """
         if did.startswith(DID_KEY_PREFIX):
-            return resolve_did_key(did)
+            document = resolve_did_key(did)
+            for method in document["verificationMethod"]:
+                if method["id"] in self._revoked:
+                    method["revoked"] = self._revoked[method["id"]]
+            return document
         if did.startswith(DID_WEB_PREFIX):
-            document = self._documents.get(did)
-            if document is None:
+            cached = self._documents.get(did)
+            if cached is None:
                 raise InvalidDid(
                     f"did:web {did!r} is not one of the cached DID documents, "
                     "and DID documents are never fetched while verifying."
                 )
-            return document
+            return cached
         raise InvalidDid(
             f"DID {did!r} uses an unsupported method; expected did:key or did:web."
         )

@@ -140,6 +140,19 @@ def mark_compromised(
     return records
 
 
+def compromised_did_key_methods(session: Session) -> dict[str, str]:
+    """Return the compromise instant of every did:key method marked compromised."""
+    statement = select(VerificationMethodRecord).where(
+        col(VerificationMethodRecord.controller).startswith("did:key:"),
+        col(VerificationMethodRecord.compromised_at).is_not(None),
+    )
+    return {
+        method.id: method.revoked
+        for method in published_methods(session.exec(statement))
+        if method.revoked is not None
+    }
+
+
 def published_methods(
     records: Iterable[VerificationMethodRecord],
 ) -> list[PublishedMethod]:

@@ -4,8 +4,8 @@ Every rule is one check, reported in a fixed order so that HR and scripts
 read the same report each time:
 
 credential: ``well-formed``, ``contexts-allowed``, ``proof``,
-``verification-method``, ``issuer-known`` (a warning only),
-``validity-period``.
+``verification-method``, ``key-valid``, ``issuer-known`` (a warning
+only), ``status``, ``validity-period``.
 
 presentation: ``well-formed``, ``contexts-allowed``, ``proof``,
 ``verification-method``, ``challenge``, ``domain``, ``holder-binding``,
@@ -13,12 +13,15 @@ then each credential's own checks.
 
 A check that cannot run because an earlier one failed is reported as failed
 with the reason, so the report always has the same rows. Nothing here
-reaches the network: contexts come from the bundle and DIDs from the
-resolver passed in (did:key by default).
+reaches the network: contexts come from the bundle, DIDs from the
+resolver passed in (did:key by default) and status lists from the source
+passed in (none by default, which the ``status`` check reports as a
+warning).
 """
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +37,7 @@ from credentials.document_loader import DEFAULT_LOADER
 from credentials.errors import (
     ContextNotAllowed,
     CredentialError,
+    InvalidDateTime,
     MalformedDocument,
     UndefinedTerm,
 )
@@ -43,14 +47,15 @@ from credentials.proofs import (
     DidResolver,
     Proof,
     check_purpose,
+    find_verification_method,
     parse_proof,
-    resolve_verification_method,
     verify_signature,
 )
 from keys.did_key import did_of, resolve_did_key
 from keys.multikey import Ed25519PublicMultikey
 from verifier.registry import EMPTY_REGISTRY, IssuerRegistry
 from verifier.results import VerificationResult
+from verifier.status import StatusCache, StatusListSource, check_status
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +166,12 @@ def _check_proof(
     controller_role: str,
     resolve_did: DidResolver,
     loader: Any,
-) -> Proof | None:
-    """Add the ``proof`` and ``verification-method`` checks; return the proof."""
+) -> tuple[Proof | None, dict[str, Any] | None]:
+    """Add the ``proof`` and ``verification-method`` checks.
+
+    :returns: the proof and the signing key's DID document entry, each None
+        when it could not be obtained.
+    """
     try:
         proof = parse_proof(document)
     except CredentialError as error:
@@ -170,16 +179,17 @@ def _check_proof(
         result.add(
             "verification-method", False, "Not checked, because the proof is unusable."
         )
-        return None
+        return None, None
 
     key: Ed25519PublicMultikey | None
+    method: dict[str, Any] | None
     try:
-        key = resolve_verification_method(
+        key, method = find_verification_method(
             proof.verification_method, purpose, resolve_did
         )
         key_problem = None
     except CredentialError as error:
-        key, key_problem = None, str(error)
+        key, method, key_problem = None, None, str(error)
 
     if key is None:
         result.add(
@@ -234,7 +244,67 @@ def _check_proof(
             f"The signing key belongs to the {controller_role} and is authorised "
             f"for {purpose}.",
         )
-    return proof
+    return proof, method
+
+
+def _check_key_validity(
+    result: VerificationResult, proof: Proof | None, method: dict[str, Any] | None
+) -> None:
+    """Add the ``key-valid`` check: was the key trusted when the proof was made?
+
+    A key its controller marks ``revoked`` (compromised) from an instant, or
+    ``expires`` at one, does not vouch for proofs created from then on.
+    """
+    if proof is None or method is None:
+        result.add(
+            "key-valid",
+            False,
+            "Not checked, because the signing key could not be resolved.",
+        )
+        return
+    limits = [
+        (name, method.get(name))
+        for name in ("revoked", "expires")
+        if method.get(name) is not None
+    ]
+    if not limits:
+        result.add(
+            "key-valid",
+            True,
+            "The issuer has not marked the signing key compromised or expired.",
+        )
+        return
+    if proof.created is None:
+        result.add(
+            "key-valid",
+            False,
+            f"The signing key has {limits[0][0]} {limits[0][1]!r} and the proof "
+            "has no created time, so it cannot be shown to predate that.",
+        )
+        return
+    created = parse_date_time_stamp(proof.created)
+    for name, value in limits:
+        try:
+            limit = parse_date_time_stamp(value, field=name)
+        except InvalidDateTime as error:
+            result.add("key-valid", False, f"The signing key's {error}")
+            return
+        if created >= limit:
+            state = "reported compromised" if name == "revoked" else "expired"
+            result.add(
+                "key-valid",
+                False,
+                f"The signing key {proof.verification_method!r} was {state} from "
+                f"{value}, and this proof was created at {proof.created}, after "
+                "that; ask the issuer to reissue the credential.",
+            )
+            return
+    result.add(
+        "key-valid",
+        True,
+        f"The signing key was marked {limits[0][0]} {limits[0][1]}, after this "
+        f"proof was created ({proof.created}).",
+    )
 
 
 def _check_validity(
@@ -262,7 +332,9 @@ CREDENTIAL_CHECKS = (
     "contexts-allowed",
     "proof",
     "verification-method",
+    "key-valid",
     "issuer-known",
+    "status",
     "validity-period",
 )
 
@@ -274,6 +346,7 @@ def verify_credential(
     registry: IssuerRegistry = EMPTY_REGISTRY,
     resolve_did: DidResolver = resolve_did_key,
     loader: Any = None,
+    status_lists: StatusListSource | None = None,
 ) -> VerificationResult:
     """Verify a credential and return one check per rule.
 
@@ -285,6 +358,9 @@ def verify_credential(
         warning that does not make the result unverified.
     :param resolve_did: returns the DID document for a DID (default: did:key,
         resolved locally).
+    :param status_lists: returns the status list credential at a URL. When
+        None, revocation and suspension are not checked and the ``status``
+        check reports that as a warning.
     :returns: a :class:`VerificationResult`; it never raises for bad input.
     """
     result = VerificationResult()
@@ -307,37 +383,47 @@ def verify_credential(
         return result
     result.document = document
     result.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
-    _verify_well_formed_credential(result, document, now, registry, resolve_did, loader)
+    _verify_well_formed_credential(
+        result,
+        document,
+        _Options(now, registry, resolve_did, loader, status_lists, StatusCache()),
+    )
     return result
 
 
+@dataclass(frozen=True)
+class _Options:
+    now: datetime
+    registry: IssuerRegistry
+    resolve_did: DidResolver
+    loader: Any
+    status_lists: StatusListSource | None
+    status_cache: StatusCache
+
+
 def _verify_well_formed_credential(
-    result: VerificationResult,
-    document: dict[str, Any],
-    now: datetime,
-    registry: IssuerRegistry,
-    resolve_did: DidResolver,
-    loader: Any,
+    result: VerificationResult, document: dict[str, Any], options: _Options
 ) -> None:
-    if not _check_contexts(result, document, loader):
+    if not _check_contexts(result, document, options.loader):
         _skip(
             result,
-            ("proof", "verification-method"),
+            ("proof", "verification-method", "key-valid"),
             "Not checked, because the contexts are not allowed.",
         )
     else:
-        _check_proof(
+        proof, method = _check_proof(
             result,
             document,
             purpose=ASSERTION_METHOD,
             expected_controller=issuer_id(document),
             controller_role="issuer",
-            resolve_did=resolve_did,
-            loader=loader,
+            resolve_did=options.resolve_did,
+            loader=options.loader,
         )
+        _check_key_validity(result, proof, method)
 
     issuer = issuer_id(document)
-    member = registry.lookup(issuer)
+    member = options.registry.lookup(issuer)
     if member is not None:
         result.add(
             "issuer-known", True, f"Issued by {member.name}, a partnership member."
@@ -350,7 +436,20 @@ def _verify_well_formed_credential(
             "whether to accept it.",
             severity="warning",
         )
-    _check_validity(result, document, now)
+    check_status(
+        result,
+        document,
+        source=options.status_lists,
+        verify=lambda list_credential: verify_credential(
+            list_credential,
+            now=options.now,
+            registry=options.registry,
+            resolve_did=options.resolve_did,
+            loader=options.loader,
+        ),
+        cache=options.status_cache,
+    )
+    _check_validity(result, document, options.now)
 
 
 PRESENTATION_CHECKS = (
@@ -380,6 +479,7 @@ def verify_presentation(
     registry: IssuerRegistry = EMPTY_REGISTRY,
     resolve_did: DidResolver = resolve_did_key,
     loader: Any = None,
+    status_lists: StatusListSource | None = None,
 ) -> VerificationResult:
     """Verify a presentation and each credential in it.
 
@@ -417,7 +517,7 @@ def verify_presentation(
     holder = _holder_id(document)
     proof = None
     if _check_contexts(result, document, loader):
-        proof = _check_proof(
+        proof, _ = _check_proof(
             result,
             document,
             purpose=AUTHENTICATION,
@@ -461,13 +561,12 @@ def verify_presentation(
             "Every credential was issued to the holder who signed the presentation.",
         )
 
+    options = _Options(now, registry, resolve_did, loader, status_lists, StatusCache())
     for credential in credentials:
         inner = VerificationResult()
         inner.document = credential
         inner.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
-        _verify_well_formed_credential(
-            inner, credential, now, registry, resolve_did, loader
-        )
+        _verify_well_formed_credential(inner, credential, options)
         result.credentials.append(inner)
     return result
 
