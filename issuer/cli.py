@@ -6,16 +6,33 @@ record what they change in the audit log under the operating-system user.
 """
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click._termui_impl import ProgressBar
 from sqlmodel import Session
 
 from audit.log import command_line_actor
+from issuer.delivery import (
+    CLAIM_CODE_LIFETIME,
+    create_claim_code,
+    find_staff_record,
+    write_claim_qr,
+)
 from issuer.errors import IssuerError, OrganisationNotFound
+from issuer.esr_export import ExportFormatError
+from issuer.importer import (
+    ImportSummary,
+    import_training_export,
+    local_competences,
+    map_local_competence,
+    reference_secret,
+)
 from issuer.organisations import (
     compromised_key_credentials,
     did_document,
@@ -249,3 +266,166 @@ credentials_group.add_command(
 credentials_group.add_command(
     _status_command(REINSTATE, "Lift the suspension of CREDENTIAL_ID.")
 )
+
+
+def run_import(
+    org_slug: str,
+    path: Path,
+    *,
+    as_of: date | None,
+    report_path: Path | None,
+    workers: int,
+) -> ImportSummary:
+    """Run ``passport issue``: import ``path`` with a progress bar and a report.
+
+    :raises click.BadParameter: for an unknown organisation or a file that
+        is not a training export.
+    """
+    from passport.app import command_platform
+
+    total = path.stat().st_size
+    with command_platform() as services:
+        settings = services.settings
+        if report_path is None:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            report_path = settings.data_dir / "reports" / f"{path.stem}-{stamp}.csv"
+        with Session(services.engine, expire_on_commit=False) as session:
+            try:
+                organisation = get_organisation(session, org_slug)
+            except OrganisationNotFound as error:
+                raise click.BadParameter(str(error), param_hint="--org") from error
+            bar: ProgressBar[int] = click.progressbar(
+                length=total, label="Importing", file=sys.stderr
+            )
+            with bar:
+                done = 0
+
+                def advance(rows: int, bytes_read: int) -> None:
+                    nonlocal done
+                    bar.update(bytes_read - done)
+                    done = bytes_read
+
+                try:
+                    summary = import_training_export(
+                        session,
+                        services.key_store,
+                        organisation,
+                        path,
+                        secret=reference_secret(settings.key_passphrase),
+                        as_of=as_of,
+                        report_path=report_path,
+                        progress=advance,
+                        actor=command_line_actor(),
+                        workers=workers,
+                    )
+                except ExportFormatError as error:
+                    raise click.BadParameter(str(error), param_hint="FILE") from error
+
+    for example in summary.examples:
+        click.echo(example, err=True)
+    hidden = summary.rejected + summary.warnings - len(summary.examples)
+    if hidden > 0:
+        click.echo(f"... and {hidden} more in the report.", err=True)
+    click.echo(
+        f"Read {summary.rows_read} rows: issued {summary.issued}, waiting for a "
+        f"wallet {summary.waiting}, already issued {summary.already_issued}, "
+        f"rejected {summary.rejected}, warnings {summary.warnings}; "
+        f"{summary.staff_added} new staff, {summary.superseded} older credentials "
+        f"superseded. Report: {report_path}"
+    )
+    return summary
+
+
+@orgs.command("map-competence")
+@org_option
+@click.argument("competence_name")
+@click.argument("subject_code")
+def orgs_map_competence_command(
+    org_slug: str, competence_name: str, subject_code: str
+) -> None:
+    """Count the local COMPETENCE_NAME as the CSTF subject SUBJECT_CODE.
+
+    For example: passport orgs map-competence --org dengie-crouch
+    "904|LOCAL|Safeguarding Adults Level 2/3 - 3 Years|" SA3
+    """
+    with platform_session() as (_, session):
+        organisation = get_organisation(session, org_slug)
+        try:
+            row = map_local_competence(
+                session,
+                organisation,
+                competence_name,
+                subject_code,
+                actor=command_line_actor(),
+            )
+        except KeyError as error:
+            raise click.BadParameter(
+                str(error.args[0]), param_hint="SUBJECT_CODE"
+            ) from error
+        except ValueError as error:
+            raise click.BadParameter(
+                str(error), param_hint="COMPETENCE_NAME"
+            ) from error
+        click.echo(f"{row.competence_name} now counts as {row.subject_code}.")
+
+
+@orgs.command("competences")
+@org_option
+def orgs_competences_command(org_slug: str) -> None:
+    """List the organisation's local competences and their CSTF subjects."""
+    with platform_session() as (_, session):
+        rows = local_competences(session, get_organisation(session, org_slug))
+        for row in rows:
+            click.echo(f"{row.competence_name} -> {row.subject_code}")
+    if not rows:
+        click.echo("No local competences are mapped; all are rejected on import.")
+
+
+@click.group()
+def claims() -> None:
+    """Give staff one-time codes to claim their credentials into a wallet."""
+
+
+@claims.command("create")
+@org_option
+@click.option(
+    "--employee",
+    "employee_number",
+    required=True,
+    help="The staff member's employee number, as in the training export.",
+)
+@click.option(
+    "--days",
+    default=CLAIM_CODE_LIFETIME.days,
+    show_default=True,
+    type=click.IntRange(1, 90),
+    help="Days the code stays valid.",
+)
+@click.option(
+    "--qr",
+    "qr_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the link as a QR code PNG to this file.",
+)
+def claims_create_command(
+    org_slug: str, employee_number: str, days: int, qr_path: Path | None
+) -> None:
+    """Create a one-time claim code for a staff member and print it once."""
+    with platform_session() as (services, session):
+        organisation = get_organisation(session, org_slug)
+        secret = reference_secret(services.settings.key_passphrase)
+        record = find_staff_record(session, organisation, secret, employee_number)
+        new = create_claim_code(
+            session,
+            organisation,
+            record,
+            base_url=services.settings.public_url,
+            actor=command_line_actor(),
+            lifetime=timedelta(days=days),
+        )
+    click.echo(f"Claim code for {new.staff_display_name}: {new.code}")
+    click.echo(f"Link: {new.link}")
+    click.echo(f"Valid until {new.expires_at.isoformat()}; it works once.")
+    if qr_path is not None:
+        write_claim_qr(new.link, qr_path)
+        click.echo(f"QR code written to {qr_path}")

@@ -40,7 +40,13 @@ from credentials.status_list import (
     set_bit,
 )
 from issuer.errors import CredentialNotFound, IssuerError, StatusChangeRejected
-from issuer.models import IssuedCredential, Organisation, StatusEntry, StatusList
+from issuer.models import (
+    IssuedCredential,
+    Organisation,
+    StatusEntry,
+    StatusList,
+    StatusListPermutation,
+)
 from issuer.signing import signer_for
 from keys.store import KeyStore
 
@@ -128,11 +134,17 @@ def create_status_list(
         sequence=sequence,
         url=url,
         length=length,
-        permutation=struct.pack(f">{length}I", *order),
         bits=bytes(new_bitstring(length)),
     )
     session.add(status_list)
     session.flush()
+    assert status_list.id is not None
+    session.add(
+        StatusListPermutation(
+            status_list_id=status_list.id,
+            indexes=struct.pack(f">{length}I", *order),
+        )
+    )
     publish_status_list(session, key_store, organisation, status_list)
     logger.info("status list created org=%s url=%s", organisation.slug, url)
     return status_list
@@ -158,60 +170,106 @@ def allocate_status_entries(
 
     :returns: the ``credentialStatus`` entries to put in the credential.
     """
-    return [
-        _allocate(session, key_store, organisation, credential_id, purpose)
-        for purpose in purposes
-    ]
+    return reserve_status_entries(
+        session, key_store, organisation, [credential_id], purposes
+    )[credential_id]
 
 
-def _allocate(
+def reserve_status_entries(
     session: Session,
     key_store: KeyStore,
     organisation: Organisation,
-    credential_id: str,
+    credential_ids: list[str],
+    purposes: tuple[str, ...] = PURPOSES,
+) -> dict[str, list[dict[str, Any]]]:
+    """Give each credential an index in a list of each purpose, in one go.
+
+    A batch of credentials takes a run of consecutive positions of a list's
+    permutation with one update, which is what lets a bulk import allocate
+    cheaply; the indexes at those positions are still random.
+
+    :returns: the ``credentialStatus`` entries of each credential, by id.
+    """
+    entries: dict[str, list[dict[str, Any]]] = {key: [] for key in credential_ids}
+    for purpose in purposes:
+        taken = _take_indexes(
+            session, key_store, organisation, purpose, len(credential_ids)
+        )
+        for credential_id, (list_id, url, index) in zip(
+            credential_ids, taken, strict=True
+        ):
+            session.add(
+                StatusEntry(
+                    status_list_id=list_id,
+                    list_index=index,
+                    purpose=purpose,
+                    credential_id=credential_id,
+                )
+            )
+            entries[credential_id].append(build_status_entry(url, purpose, index))
+    return entries
+
+
+@dataclass(frozen=True)
+class _ListRef:
+    id: int
+    url: str
+    free: int
+
+
+def _take_indexes(
+    session: Session,
+    key_store: KeyStore,
+    organisation: Organisation,
     purpose: str,
-) -> dict[str, Any]:
-    while True:
-        status_list = _open_list(session, organisation, purpose)
-        if status_list is None:
-            status_list = _start_next_list(session, key_store, organisation, purpose)
+    count: int,
+) -> list[tuple[int, str, int]]:
+    """Take the next ``count`` positions of the open lists and return their indexes."""
+    taken: list[tuple[int, str, int]] = []
+    while len(taken) < count:
+        open_list = _open_list(session, organisation, purpose)
+        if open_list is None:
+            _start_next_list(session, key_store, organisation, purpose)
+            continue
+        wanted = min(count - len(taken), open_list.free)
         # Incrementing under the condition takes the row's lock, so two
-        # processes never receive the same position.
-        position = session.execute(
+        # processes never receive the same positions; if another process
+        # filled the list meanwhile, the loop looks again.
+        allocated = session.execute(
             update(StatusList)
             .where(
-                col(StatusList.id) == status_list.id,
-                col(StatusList.allocated) < col(StatusList.length),
+                col(StatusList.id) == open_list.id,
+                col(StatusList.allocated) + wanted <= col(StatusList.length),
             )
-            .values(allocated=StatusList.allocated + 1)
+            .values(allocated=StatusList.allocated + wanted)
             .returning(col(StatusList.allocated))
         ).scalar()
-        if position is None:
-            continue  # another process took the last index; start the next list
-        offset = (position - 1) * _INDEX_BYTES
+        if allocated is None:
+            continue
+        first = allocated - wanted
         packed = session.execute(
             select(
-                func.substr(col(StatusList.permutation), offset + 1, _INDEX_BYTES)
-            ).where(col(StatusList.id) == status_list.id)
+                func.substr(
+                    col(StatusListPermutation.indexes),
+                    first * _INDEX_BYTES + 1,
+                    wanted * _INDEX_BYTES,
+                )
+            ).where(col(StatusListPermutation.status_list_id) == open_list.id)
         ).scalar_one()
-        (index,) = struct.unpack(">I", bytes(packed))
-        assert status_list.id is not None
-        session.add(
-            StatusEntry(
-                status_list_id=status_list.id,
-                list_index=index,
-                purpose=purpose,
-                credential_id=credential_id,
-            )
-        )
-        return build_status_entry(status_list.url, purpose, index)
+        indexes = struct.unpack(f">{wanted}I", bytes(packed))
+        taken.extend((open_list.id, open_list.url, index) for index in indexes)
+    return taken
 
 
 def _open_list(
     session: Session, organisation: Organisation, purpose: str
-) -> StatusList | None:
-    return session.exec(
-        select(StatusList)
+) -> _ListRef | None:
+    found = session.execute(
+        select(
+            StatusList.id,
+            StatusList.url,
+            col(StatusList.length) - col(StatusList.allocated),
+        )
         .where(
             StatusList.organisation_id == organisation.id,
             StatusList.purpose == purpose,
@@ -220,11 +278,16 @@ def _open_list(
         .order_by(col(StatusList.sequence))
         .limit(1)
     ).first()
+    return None if found is None else _ListRef(found[0], found[1], found[2])
 
 
 def _start_next_list(
     session: Session, key_store: KeyStore, organisation: Organisation, purpose: str
-) -> StatusList:
+) -> _ListRef:
+    already_open = _open_list(session, organisation, purpose)
+    if already_open is not None:
+        # Another process started the next list since this one looked.
+        return already_open
     last = session.exec(
         select(StatusList)
         .where(
@@ -257,7 +320,8 @@ def _start_next_list(
     logger.info(
         "status list full org=%s purpose=%s next=%s", organisation.slug, purpose, url
     )
-    return created
+    assert created.id is not None
+    return _ListRef(created.id, created.url, created.length)
 
 
 def publish_status_list(

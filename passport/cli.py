@@ -281,24 +281,40 @@ def _safe_url(url: str) -> str:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Reference date; later achievement dates are rejected (default: today).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file listing each rejected row with its line, column and reason "
+    "(default: a new file under $PASSPORT_DATA_DIR/reports).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that sign in parallel (default: one per CPU).",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def issue_command(org_slug: str, as_of: datetime | None, file: Path) -> None:
+def issue_command(
+    org_slug: str,
+    as_of: datetime | None,
+    report_path: Path | None,
+    workers: int | None,
+    file: Path,
+) -> None:
     """Issue training credentials from an ESR-style team export (CSV).
 
-    Bad rows are listed with their line and column and never stop the good
-    ones; importing the same file again issues nothing new.
+    Bad rows go to the report file with their line, column and reason and
+    never stop the good ones. Importing the same file again issues nothing
+    new, and an import that was stopped part way finishes when run again.
     """
-    from passport.demo import run_import
+    from issuer.cli import run_import
 
-    summary = run_import(org_slug, file, as_of=as_of.date() if as_of else None)
-    for error in summary.rejected:
-        click.echo(f"Rejected {error}", err=True)
-    for warning in summary.warnings:
-        click.echo(f"Warning {warning}", err=True)
-    click.echo(
-        f"Read {summary.rows_read} rows: issued {summary.issued}, already issued "
-        f"{summary.already_issued}, rejected {len(summary.rejected)}; "
-        f"{summary.staff_added} new staff."
+    run_import(
+        org_slug,
+        file,
+        as_of=as_of.date() if as_of else None,
+        report_path=report_path,
+        workers=workers or os.cpu_count() or 1,
     )
 
 
@@ -329,6 +345,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "issuer.cli:orgs",
     "issuer.cli:keys",
     "issuer.cli:credentials_group",
+    "issuer.cli:claims",
 )
 
 
