@@ -27,6 +27,7 @@ from issuer.delivery import (
 from issuer.errors import IssuerError, OrganisationNotFound
 from issuer.esr_export import ExportFormatError
 from issuer.importer import (
+    BATCH_SIZE,
     ImportSummary,
     import_training_export,
     local_competences,
@@ -275,6 +276,7 @@ def run_import(
     as_of: date | None,
     report_path: Path | None,
     workers: int,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportSummary:
     """Run ``passport issue``: import ``path`` with a progress bar and a report.
 
@@ -317,6 +319,7 @@ def run_import(
                         progress=advance,
                         actor=command_line_actor(),
                         workers=workers,
+                        batch_size=batch_size,
                     )
                 except ExportFormatError as error:
                     raise click.BadParameter(str(error), param_hint="FILE") from error

@@ -26,7 +26,12 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session, col, select
 
 from audit.log import Event, record_events
@@ -370,8 +375,9 @@ class _Tally:
     superseded: int = 0
 
 
-# A batch that meets a concurrent import of the same rows rolls back and is
-# processed again; the second time it finds what the other process stored.
+# A batch that meets a concurrent import of the same rows (a unique key
+# taken, or a deadlock) rolls back and is processed again; the second time
+# it finds what the other process stored.
 _BATCH_ATTEMPTS = 3
 
 
@@ -383,9 +389,9 @@ def _process(batch: _Batch, rows: list[ExportRow]) -> None:
         try:
             _process_once(batch, rows, tally)
             session.commit()
-        except IntegrityError as error:
+        except (IntegrityError, OperationalError) as error:
             session.rollback()
-            if attempt == _BATCH_ATTEMPTS:
+            if attempt == _BATCH_ATTEMPTS or not _is_conflict(error):
                 raise
             logger.warning(
                 "import batch conflicted with another import, retrying run=%s: %s",
@@ -403,6 +409,14 @@ def _process(batch: _Batch, rows: list[ExportRow]) -> None:
             if row.expiry_disagrees:
                 _warn(batch, row)
         return
+
+
+def _is_conflict(error: DBAPIError) -> bool:
+    """Return whether a failed batch lost a race with another import."""
+    if isinstance(error, IntegrityError):
+        return True
+    # PostgreSQL's deadlock_detected and serialization_failure.
+    return getattr(error.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def _process_once(batch: _Batch, rows: list[ExportRow], tally: _Tally) -> None:

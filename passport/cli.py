@@ -293,12 +293,20 @@ def _safe_url(url: str) -> str:
     type=click.IntRange(1, 64),
     help="Processes that sign in parallel (default: one per CPU).",
 )
+@click.option(
+    "--batch-size",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Rows per database transaction; a crash loses at most one batch.",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def issue_command(
     org_slug: str,
     as_of: datetime | None,
     report_path: Path | None,
     workers: int | None,
+    batch_size: int,
     file: Path,
 ) -> None:
     """Issue training credentials from an ESR-style team export (CSV).
@@ -315,6 +323,7 @@ def issue_command(
         as_of=as_of.date() if as_of else None,
         report_path=report_path,
         workers=workers or os.cpu_count() or 1,
+        batch_size=batch_size,
     )
 
 
