@@ -53,6 +53,12 @@ def new_code(session, organisation, record, **options):
     return code
 
 
+def claim(session, key_store, organisation, record, wallet_id=None):
+    """Create a claim code for ``record`` and redeem it at once."""
+    code = new_code(session, organisation, record).code
+    return redeem_claim_code(session, key_store, code, wallet_id=wallet_id, actor="a")
+
+
 def test_code_shape_and_link(seeded_session, chelmer, imported):
     new = new_code(seeded_session, chelmer, imported)
 
@@ -150,22 +156,10 @@ def test_typed_code_with_lowercase(seeded_session, key_store, chelmer, imported)
 
 
 def test_claim_into_existing_wallet(seeded_session, key_store, chelmer, imported):
-    first = redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, imported).code,
-        wallet_id=None,
-        actor="a",
-    )
+    first = claim(seeded_session, key_store, chelmer, imported)
     other = find_staff_record(seeded_session, chelmer, SECRET, "99000002")
 
-    second = redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, other).code,
-        wallet_id=first.wallet_id,
-        actor="a",
-    )
+    second = claim(seeded_session, key_store, chelmer, other, first.wallet_id)
 
     assert second.wallet_id == first.wallet_id
     assert second.holder_did == first.holder_did
@@ -173,13 +167,7 @@ def test_claim_into_existing_wallet(seeded_session, key_store, chelmer, imported
 
 
 def test_accept_puts_in_wallet(seeded_session, key_store, chelmer, imported):
-    result = redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, imported).code,
-        wallet_id=None,
-        actor="a",
-    )
+    result = claim(seeded_session, key_store, chelmer, imported)
 
     accepted = accept_offer(
         seeded_session, result.wallet_id, result.offered[0], actor="a"
@@ -194,13 +182,7 @@ def test_accept_puts_in_wallet(seeded_session, key_store, chelmer, imported):
 
 
 def test_decline_keeps_out_of_wallet(seeded_session, key_store, chelmer, imported):
-    result = redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, imported).code,
-        wallet_id=None,
-        actor="a",
-    )
+    result = claim(seeded_session, key_store, chelmer, imported)
 
     declined = decline_offer(
         seeded_session, result.wallet_id, result.offered[1], actor="a"
@@ -214,21 +196,9 @@ def test_decline_keeps_out_of_wallet(seeded_session, key_store, chelmer, importe
 
 
 def test_offer_of_other_wallet_not_found(seeded_session, key_store, chelmer, imported):
-    result = redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, imported).code,
-        wallet_id=None,
-        actor="a",
-    )
+    result = claim(seeded_session, key_store, chelmer, imported)
     other = find_staff_record(seeded_session, chelmer, SECRET, "99000002")
-    stranger = redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, other).code,
-        wallet_id=None,
-        actor="b",
-    )
+    stranger = claim(seeded_session, key_store, chelmer, other)
 
     with pytest.raises(CredentialNotFound):
         accept_offer(seeded_session, stranger.wallet_id, result.offered[0], actor="b")
@@ -250,26 +220,14 @@ def test_revoked_waiting_credential_not_offered(
         actor="t",
     )
 
-    result = redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, imported).code,
-        wallet_id=None,
-        actor="a",
-    )
+    result = claim(seeded_session, key_store, chelmer, imported)
 
     assert waiting.id not in result.offered
     assert len(result.offered) == 3
 
 
 def test_claim_audited(seeded_session, key_store, chelmer, imported):
-    redeem_claim_code(
-        seeded_session,
-        key_store,
-        new_code(seeded_session, chelmer, imported).code,
-        wallet_id=None,
-        actor="anonymous",
-    )
+    claim(seeded_session, key_store, chelmer, imported)
     seeded_session.commit()
 
     assert len(recent_entries(seeded_session, action="claim.created")) == 1
