@@ -18,6 +18,7 @@ from click._termui_impl import ProgressBar
 from sqlmodel import Session
 
 from audit.log import command_line_actor
+from issuer.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from issuer.delivery import (
     CLAIM_CODE_LIFETIME,
     create_claim_code,
@@ -432,3 +433,52 @@ def claims_create_command(
     if qr_path is not None:
         write_claim_qr(new.link, qr_path)
         click.echo(f"QR code written to {qr_path}")
+
+
+@click.group()
+def tokens() -> None:
+    """Manage the bearer tokens other systems use for the VC-API."""
+
+
+@tokens.command("create")
+@org_option
+@click.option("--name", required=True, help="Which system uses the token, e.g. LMS.")
+def tokens_create_command(org_slug: str, name: str) -> None:
+    """Create a token and print it once; only its hash is kept."""
+    with platform_session() as (_, session):
+        new = create_api_token(
+            session,
+            get_organisation(session, org_slug),
+            name,
+            actor=command_line_actor(),
+        )
+    click.echo(f"Token {new.id} ({new.name}) for {org_slug}: {new.token}")
+    click.echo("Store it now; it cannot be shown again.")
+
+
+@tokens.command("list")
+@org_option
+def tokens_list_command(org_slug: str) -> None:
+    """List the organisation's tokens (never their values)."""
+    with platform_session() as (_, session):
+        for row in list_api_tokens(session, get_organisation(session, org_slug)):
+            state = (
+                f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
+            )
+            used = row.last_used_at.isoformat() if row.last_used_at else "never"
+            click.echo(f"{row.id}: {row.name}, {state}, last used {used}")
+
+
+@tokens.command("revoke")
+@org_option
+@click.argument("token_id", type=int)
+def tokens_revoke_command(org_slug: str, token_id: int) -> None:
+    """Stop the token TOKEN_ID from working."""
+    with platform_session() as (_, session):
+        revoke_api_token(
+            session,
+            get_organisation(session, org_slug),
+            token_id,
+            actor=command_line_actor(),
+        )
+    click.echo(f"Token {token_id} revoked.")

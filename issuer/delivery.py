@@ -7,8 +7,8 @@ waiting credential for that DID and offers it to the wallet, where the staff
 member accepts or declines each one. A code works once and expires.
 
 Codes are 80 random bits written as four groups of four characters from
-Crockford's base32 alphabet, so they survive being read aloud or typed;
-only their SHA-256 is stored. The link carries the code after ``#``, which
+Crockford's base32 alphabet, so they survive being read aloud or typed.
+Only their SHA-256 is stored. The link carries the code after ``#``, which
 browsers never send to a server, so it cannot end up in access logs.
 """
 
@@ -66,7 +66,7 @@ class NewClaimCode:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """What claiming a code did."""
+    """The outcome of claiming a code."""
 
     wallet_id: int
     holder_did: str
@@ -358,7 +358,7 @@ def _record_delivery(
 
 
 def credential_states(session: Session, credential_ids: list[str]) -> dict[str, str]:
-    """Return what the issuer says about each credential, for a wallet to show.
+    """Return the issuer's state of each credential, for a wallet to show.
 
     The state is ``revoked``, ``suspended``, ``superseded`` (a newer
     completion of the subject was issued; the credential is still valid) or

@@ -64,7 +64,7 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class ImportSummary:
-    """What one import did, for the command line and the admin page.
+    """The counts of one import, for the command line and the admin page.
 
     ``issued`` counts credentials signed for a holder; ``waiting`` those
     stored unsigned until their staff member claims a wallet.
@@ -376,7 +376,7 @@ class _Tally:
 
 
 # A batch that meets a concurrent import of the same rows (a unique key
-# taken, or a deadlock) rolls back and is processed again; the second time
+# taken, or a deadlock) rolls back and is processed again. The second time
 # it finds what the other process stored.
 _BATCH_ATTEMPTS = 3
 
@@ -422,7 +422,7 @@ def _is_conflict(error: DBAPIError) -> bool:
 def _process_once(batch: _Batch, rows: list[ExportRow], tally: _Tally) -> None:
     session = batch.session
     # Writing first takes SQLite's write lock before anything is read, so
-    # the batch sees a stable database; it also records progress.
+    # the batch reads a stable database. The write also records progress.
     session.execute(
         update(ImportRun)
         .where(col(ImportRun.id) == batch.run_id)

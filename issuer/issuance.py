@@ -2,7 +2,7 @@
 
 A completion becomes an :class:`IssuedCredential` with its status entries at
 once. If the staff member has claimed a wallet, it is signed for their
-holder DID and offered to the wallet; otherwise it waits unsigned until a
+holder DID and offered to the wallet. Otherwise it waits unsigned until a
 claim code binds a holder DID. A newer completion of the same subject
 supersedes the older credential: the older one stays valid and is not
 revoked, but the wallet shows it as superseded.
@@ -24,10 +24,14 @@ from sqlalchemy import select as sql_select
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from audit.log import Event
+from audit.log import Event, record_events
+from credentials.datamodel import check_credential, issuer_id
+from credentials.errors import CredentialError
 from credentials.proofs import add_proof
+from issuer.errors import CredentialConflict, CredentialRejected, IssuerForbidden
 from issuer.esr_export import ExportRow
 from issuer.models import IssuedCredential, Organisation, StaffRecord
+from issuer.signing import organisation_dids, signer_for
 from issuer.status_lists import reserve_status_entries
 from issuer.training import bind_holder, build_training_credential
 from keys.multikey import Ed25519KeyPair
@@ -247,8 +251,8 @@ class CredentialSigner:
     """Signs many credentials with one key, in worker processes if asked.
 
     With ``workers`` above 1, a pool of forked processes signs batches in
-    parallel; they inherit the key pair in memory, so the private key never
-    travels through a pipe or a file. Use one worker in a threaded server,
+    parallel. The workers inherit the key pair in memory, so the private key
+    never travels through a pipe or a file. Use one worker in a threaded server,
     where forking is unsafe.
     """
 
@@ -377,3 +381,85 @@ def issuance_event(
         target=issued.id,
         details=details,
     )
+
+
+def issue_credential(
+    session: Session,
+    key_store: KeyStore,
+    organisation: Organisation,
+    credential: dict[str, Any],
+    *,
+    cryptosuite: str = DEFAULT_CRYPTOSUITE,
+    status_purposes: tuple[str, ...] = ("revocation", "suspension"),
+    actor: str,
+    delivery: str = RETURNED,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Sign a credential an API client sent, as ``organisation`` (the caller commits).
+
+    The issuer defaults to the organisation's did:web; a given issuer must
+    be one of its DIDs. A missing ``id`` becomes a new ``urn:uuid``. Status
+    list entries are added for ``status_purposes``; the credential must not
+    bring its own.
+
+    :returns: the signed credential.
+    :raises CredentialRejected: naming what is wrong with the credential.
+    :raises IssuerForbidden: if the issuer is another organisation's DID.
+    :raises CredentialConflict: if a credential with that id was issued before.
+    """
+    unsigned = dict(credential)
+    for field_name in ("proof", "credentialStatus"):
+        if field_name in unsigned:
+            raise CredentialRejected(
+                f"The credential already has {field_name!r}; send it without "
+                f"one, because the issuer adds {field_name!r} itself."
+            )
+    unsigned.setdefault("issuer", organisation.did)
+    issuer = issuer_id(unsigned)
+    if issuer not in organisation_dids(organisation):
+        raise IssuerForbidden(
+            f"This token issues as {organisation.slug!r}, whose DIDs are "
+            f"{', '.join(organisation_dids(organisation))}; it cannot issue as "
+            f"{issuer!r}."
+        )
+    unsigned.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
+    problems = check_credential(unsigned)
+    if problems:
+        raise CredentialRejected(" ".join(problems))
+    credential_id = unsigned["id"]
+    if session.get(IssuedCredential, credential_id) is not None:
+        raise CredentialConflict(
+            f"A credential with id {credential_id!r} was issued before; give each "
+            "credential its own id or leave it out."
+        )
+
+    if status_purposes:
+        unsigned["credentialStatus"] = reserve_status_entries(
+            session, key_store, organisation, [credential_id], status_purposes
+        )[credential_id]
+    created = (at or datetime.now(UTC)).replace(microsecond=0)
+    signer = signer_for(session, key_store, organisation, issuer)
+    try:
+        signed = add_proof(
+            unsigned, signer=signer, cryptosuite=cryptosuite, created=created
+        )
+    except CredentialError as error:
+        raise CredentialRejected(str(error)) from error
+
+    subject = signed.get("credentialSubject")
+    holder = subject.get("id") if isinstance(subject, dict) else None
+    assert organisation.id is not None
+    issued = IssuedCredential(
+        id=credential_id,
+        organisation_id=organisation.id,
+        valid_until=str(signed.get("validUntil", "")),
+        document=compact_json(signed),
+        verification_method_id=signer.verification_method_id,
+        signed_at=created,
+        holder_did=holder if isinstance(holder, str) else None,
+        delivery=delivery,
+    )
+    session.add(issued)
+    session.flush()
+    record_events(session, [issuance_event(issued, organisation, actor)], at=created)
+    return signed

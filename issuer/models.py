@@ -215,3 +215,21 @@ class StatusEntry(SQLModel, table=True):
     list_index: int
     purpose: str = Field(max_length=16)
     credential_id: str = Field(index=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token with which one system uses the VC-API as one organisation.
+
+    Only the SHA-256 of the token is stored.
+    """
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

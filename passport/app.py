@@ -81,12 +81,13 @@ BLUEPRINTS = (
     "verifier.hr:bp",
     "verifier.api:bp",
     "issuer.public:bp",
+    "issuer.api:bp",
 )
 
 # Blueprints serving JSON APIs to other systems. Their callers authenticate
 # with bearer tokens or not at all and carry no session cookie, so CSRF
 # tokens do not apply; every endpoint that changes data checks its token.
-CSRF_EXEMPT_BLUEPRINTS = ("verifier.api:bp",)
+CSRF_EXEMPT_BLUEPRINTS = ("verifier.api:bp", "issuer.api:bp")
 
 
 def _import_object(path: str) -> Any:

@@ -355,6 +355,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "issuer.cli:keys",
     "issuer.cli:credentials_group",
     "issuer.cli:claims",
+    "issuer.cli:tokens",
 )
 
 

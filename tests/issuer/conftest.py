@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from issuer.api import bp as api_blueprint
 from issuer.models import Organisation
 from issuer.organisations import create_organisation, get_organisation
 from issuer.public import bp as public_blueprint
@@ -30,7 +31,7 @@ from tests.conftest import (
 )
 
 BASE_URL = "https://passport.example.org"
-ISSUER_BLUEPRINTS = (public_blueprint,)
+ISSUER_BLUEPRINTS = (public_blueprint, api_blueprint)
 CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 SEEDED_ORGANISATIONS = (
     ("chelmer-valley", "Chelmer Valley Hospitals NHS Foundation Trust", "901"),
