@@ -19,7 +19,7 @@ from credentials.canonicalization import expand
 from credentials.datamodel import as_list, is_url
 from credentials.datetimes import format_date_time_stamp, parse_date_time_stamp
 from credentials.errors import InvalidDateTime, ProofError
-from credentials.suites import cryptosuite_for, hash_data_for
+from credentials.suites import cryptosuite_for, eddsa_rdfc_2022, hash_data_for
 from keys.did_key import did_of, resolve_did_key
 from keys.errors import InvalidKey, InvalidMultibase
 from keys.multibase import decode_base58btc, encode_base58btc
@@ -115,9 +115,12 @@ def add_proof(
         config["domain"] = domain
 
     unsecured = _without_proof(document)
-    # Safe mode for both suites: JCS does not read contexts to sign, but an
-    # undefined term would still be meaningless to every JSON-LD reader.
-    expand(unsecured, loader)
+    # Safe mode for both suites. The rdfc suite expands the document in safe
+    # mode while hashing it, so only JCS, which does not read contexts to
+    # sign, needs the separate check: an undefined term would still be
+    # meaningless to every JSON-LD reader.
+    if cryptosuite != eddsa_rdfc_2022.NAME:
+        expand(unsecured, loader)
     signature = signer.sign(suite.hash_data(unsecured, config, loader))
     secured = dict(unsecured)
     secured["proof"] = {

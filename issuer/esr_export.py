@@ -28,7 +28,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, TYPE_CHECKING
@@ -202,7 +202,7 @@ def read_export(
     *,
     as_of: date | None = None,
     local_competences: Mapping[str, Subject] | None = None,
-) -> Iterator[ExportRow | RowError]:
+) -> Generator[ExportRow | RowError, None, None]:
     """Read a team export and yield one ``ExportRow`` or ``RowError`` per record.
 
     The header is read and checked before this function returns, so a file of
@@ -368,7 +368,7 @@ def _records(
     header: _Header,
     rules: "_RowRules",
     owns_stream: bool,
-) -> Iterator[ExportRow | RowError]:
+) -> Generator[ExportRow | RowError, None, None]:
     try:
         while True:
             start_line = reader.line_num + 1

@@ -19,7 +19,7 @@ import hmac
 import io
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -215,12 +215,14 @@ def import_training_export(
     summary.run_id = run.id
     counter = _CountingReader(binary)
     report = ImportReport(report_path) if report_path else None
+    opened: Generator[ExportRow | RowError, None, None] | None = None
     try:
         rows = read_export(
             io.BufferedReader(counter),
             as_of=as_of,
             local_competences=local_competence_table(session, organisation),
         )
+        opened = rows
         key_pair = signer_for(session, key_store, organisation, None)
         session.commit()
         with CredentialSigner(
@@ -262,6 +264,9 @@ def import_training_export(
             )
         raise
     finally:
+        # Close the reader before its file, so it never reads a closed one.
+        if opened is not None:
+            opened.close()
         if owns_source:
             binary.close()
 
