@@ -82,7 +82,6 @@ def proof_signing_rate(seconds: float = 5.0) -> float:
     credential = build_training_credential(
         credential_id="urn:uuid:00000000-0000-4000-8000-000000000000",
         issuer_id=pair.did,
-        issuer_name="Benchmark Trust",
         holder_id=Ed25519KeyPair.generate().did,
         display_name="Robin TESTER",
         subject=subject_by_code("FS"),

@@ -12,7 +12,6 @@ well-formed document are reported as check results by the verifier instead.
     ├── UndefinedTerm          safe mode: a term no context defines
     ├── UnsupportedCryptosuite
     ├── ProofError             a proof that cannot be created or checked
-    ├── StatusListInvalid      a malformed status list or status entry
     └── QrPayloadInvalid       (credentials.qr_payload)
 """
 
@@ -58,10 +57,3 @@ class UnsupportedCryptosuite(CredentialError):
 
 class ProofError(CredentialError):
     """A proof that cannot be created or checked as given."""
-
-
-class StatusListInvalid(CredentialError):
-    """A Bitstring Status List or status entry that is not well-formed.
-
-    A status check that meets one fails; it never counts as "not revoked".
-    """

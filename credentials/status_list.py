@@ -1,206 +1,254 @@
-"""The Bitstring Status List v1.0 codec and status entry shapes.
+"""The Bitstring Status List v1.0 codec.
 
-A status list is a bitstring of at least 131,072 entries. Index 0 is the
-left-most bit, which is the most significant bit of the first byte, so
-index 9 is the second-most-significant bit of byte 1. ``encodedList`` is
-``u`` (multibase base64url) followed by the unpadded base64url of the
-GZIP-compressed bitstring (W3C Bitstring Status List v1.0, sections 2.2
-and 3.4).
+A status list is a bitstring in which each credential owns ``statusSize``
+bits (one bit for revocation and suspension) at the position its
+``statusListIndex`` names. Bit 0 is the most significant bit of byte 0, so
+index 9 is the second most significant bit of byte 1. The list is published
+as ``encodedList``: the letter ``u`` (multibase base64url) followed by the
+base64url text, without padding, of the GZIP-compressed bitstring. A list
+contains at least 131,072 entries (16 KiB), so that one holder's position
+says little about them.
 
-Decoding is strict: anything but exactly that form raises
-:class:`StatusListInvalid`, so a malformed list can never read as "not
-revoked". Nothing here fetches a list; callers pass the list credential in.
+Nothing here fetches or verifies the status list credential itself; the
+verifier does that and then calls :func:`read_status`.
 """
 
 import base64
+import binascii
 import gzip
 import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from credentials.datamodel import as_list, is_url
-from credentials.errors import StatusListInvalid
+from credentials.errors import CredentialError
 
 MIN_ENTRIES = 131_072
-"""The minimum number of entries in a list (16 KiB of bits)."""
-
-MAX_LIST_BYTES = 16 * 1024 * 1024
-"""The largest decompressed list accepted, to bound a GZIP bomb: 134 million
-entries, a thousand times the minimum."""
-
-ENTRY_TYPE = "BitstringStatusListEntry"
-LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
-LIST_TYPE = "BitstringStatusList"
 MULTIBASE_BASE64URL = "u"
 
-REVOCATION = "revocation"
-SUSPENSION = "suspension"
-PURPOSES = (REVOCATION, SUSPENSION)
+# A decompressed list larger than this is rejected: 16 MiB is room for 134 million
+# one-bit entries, a thousand times the minimum, so only a crafted stream
+# (a gzip bomb) expands further.
+MAX_LIST_BYTES = 16 * 1024 * 1024
 
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
-_DECIMAL = re.compile(r"[0-9]+")
-# The largest index accepted: beyond this no list within MAX_LIST_BYTES
-# reaches, and parsing a longer digit string would only waste work.
-_MAX_INDEX_DIGITS = 12
+_DECIMAL_INDEX = re.compile(r"0|[1-9][0-9]*")
+_BASE64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+
+
+class StatusListError(CredentialError):
+    """A status list or status entry that cannot be read.
+
+    A verifier treats it as a failed status check, never as "not revoked".
+    """
 
 
 @dataclass(frozen=True)
-class StatusEntry:
-    """One ``BitstringStatusListEntry`` of a credential's ``credentialStatus``."""
+class Bitstring:
+    """A decoded status list: its bytes and the bits per entry."""
 
-    id: str | None
-    purpose: str
-    index: int
-    list_url: str
+    data: bytes
+    status_size: int = 1
+
+    @property
+    def entries(self) -> int:
+        """The number of entries in the list."""
+        return len(self.data) * 8 // self.status_size
 
 
-def new_bitstring(entries: int = MIN_ENTRIES) -> bytearray:
-    """Return an all-clear bitstring of ``entries`` bits.
+class MutableBitstring:
+    """A status list being changed by its issuer."""
 
-    :raises ValueError: if ``entries`` is below :data:`MIN_ENTRIES` or not a
-        multiple of 8.
+    def __init__(self, entries: int = MIN_ENTRIES, *, status_size: int = 1) -> None:
+        if status_size < 1:
+            raise StatusListError(
+                f"Status size {status_size!r} is not a positive number of bits."
+            )
+        if entries < MIN_ENTRIES:
+            raise StatusListError(
+                f"A status list of {entries} entries is too small; the minimum "
+                f"is {MIN_ENTRIES}, so that a position reveals little."
+            )
+        self.status_size = status_size
+        self._data = bytearray((entries * status_size + 7) // 8)
+
+    @classmethod
+    def from_bitstring(cls, bitstring: Bitstring) -> "MutableBitstring":
+        """Return a changeable copy of a decoded list."""
+        copy = cls(MIN_ENTRIES, status_size=bitstring.status_size)
+        copy._data = bytearray(bitstring.data)
+        return copy
+
+    @property
+    def entries(self) -> int:
+        """The number of entries in the list."""
+        return len(self._data) * 8 // self.status_size
+
+    def get(self, index: int) -> int:
+        """Return the status value at ``index``."""
+        return _read_bits(bytes(self._data), index, self.status_size)
+
+    def set(self, index: int, value: int) -> None:
+        """Set the status value at ``index`` (1 is revoked or suspended).
+
+        :raises StatusListError: if the index is outside the list or the
+            value does not fit in ``status_size`` bits.
+        """
+        _check_index(index, self.entries)
+        if not 0 <= value < 2**self.status_size:
+            raise StatusListError(
+                f"Status value {value!r} does not fit in {self.status_size} bits."
+            )
+        first_bit = index * self.status_size
+        for offset in range(self.status_size):
+            bit = first_bit + offset
+            mask = 0x80 >> (bit % 8)
+            if value >> (self.status_size - 1 - offset) & 1:
+                self._data[bit // 8] |= mask
+            else:
+                self._data[bit // 8] &= ~mask & 0xFF
+
+    def freeze(self) -> Bitstring:
+        """Return the current bits as an immutable :class:`Bitstring`."""
+        return Bitstring(bytes(self._data), self.status_size)
+
+
+def encode_list(bitstring: Bitstring | MutableBitstring) -> str:
+    """Return the ``encodedList`` text of a status list.
+
+    The GZIP header carries a zero modification time, so the same bits
+    always encode to the same text and an unchanged list keeps its ETag.
     """
-    if entries < MIN_ENTRIES or entries % 8:
-        raise ValueError(
-            f"A status list needs at least {MIN_ENTRIES} entries in whole bytes, "
-            f"not {entries}."
-        )
-    return bytearray(entries // 8)
-
-
-def get_bit(bits: bytes | bytearray, index: int) -> bool:
-    """Return whether entry ``index`` is set (index 0 is the MSB of byte 0).
-
-    :raises StatusListInvalid: if ``index`` is negative or past the end.
-    """
-    _check_index(bits, index)
-    return bool(bits[index // 8] & (0x80 >> (index % 8)))
-
-
-def set_bit(bits: bytearray, index: int, value: bool) -> None:
-    """Set or clear entry ``index`` in place.
-
-    :raises StatusListInvalid: if ``index`` is negative or past the end.
-    """
-    _check_index(bits, index)
-    mask = 0x80 >> (index % 8)
-    if value:
-        bits[index // 8] |= mask
-    else:
-        bits[index // 8] &= ~mask & 0xFF
-
-
-def encode_list(bits: bytes | bytearray) -> str:
-    """Return the ``encodedList`` text of a bitstring.
-
-    The GZIP header carries no file name and a zero modification time, so
-    the same bits always encode to the same text.
-    """
-    compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
+    if isinstance(bitstring, MutableBitstring):
+        bitstring = bitstring.freeze()
+    compressed = gzip.compress(bitstring.data, compresslevel=9, mtime=0)
     text = base64.urlsafe_b64encode(compressed).decode("ascii").rstrip("=")
     return MULTIBASE_BASE64URL + text
 
 
-def decode_list(encoded: object, *, min_entries: int = MIN_ENTRIES) -> bytes:
-    """Return the bitstring of an ``encodedList``.
+def decode_list(encoded: object, *, status_size: int = 1) -> Bitstring:
+    """Decode an ``encodedList`` value.
 
-    :raises StatusListInvalid: naming the problem: not a string, no ``u``
-        prefix, padding or characters outside base64url, not GZIP data,
-        trailing data, larger than :data:`MAX_LIST_BYTES` once expanded, or
-        fewer than ``min_entries`` entries.
+    :raises StatusListError: naming the problem if the value is not a string,
+        lacks the ``u`` prefix, has padding or characters outside base64url,
+        is not GZIP data, expands beyond :data:`MAX_LIST_BYTES`, or holds
+        fewer than :data:`MIN_ENTRIES` entries.
     """
     if not isinstance(encoded, str):
-        raise StatusListInvalid(f"encodedList {_short(encoded)} is not a string.")
+        raise StatusListError(
+            f"encodedList {encoded!r:.40} is not a string; expected multibase "
+            "base64url text starting with 'u'."
+        )
     if not encoded.startswith(MULTIBASE_BASE64URL):
-        raise StatusListInvalid(
-            f"encodedList {_short(encoded)} does not start with 'u', the "
-            "multibase prefix of base64url."
+        raise StatusListError(
+            f"encodedList {encoded[:12]!r}... does not start with 'u' (multibase "
+            "base64url); the list cannot be read."
         )
-    text = encoded[1:]
-    if "=" in text:
-        raise StatusListInvalid(
-            "encodedList has '=' padding; base64url in a status list is written "
-            "without padding."
+    body = encoded[1:]
+    if "=" in body:
+        raise StatusListError(
+            "encodedList has '=' padding, which multibase base64url does not "
+            "use; the list cannot be read."
         )
-    if _BASE64URL.fullmatch(text) is None or len(text) % 4 == 1:
-        raise StatusListInvalid(
-            "encodedList is not base64url: it has characters outside A-Z, a-z, "
-            "0-9, '-' and '_', or a length no base64url text has."
+    if not _BASE64URL_TEXT.fullmatch(body) or len(body) % 4 == 1:
+        raise StatusListError(
+            "encodedList contains characters outside the base64url alphabet "
+            "or has an impossible length; the list cannot be read."
         )
-    compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    bits = _gunzip(compressed)
-    if len(bits) * 8 < min_entries:
-        raise StatusListInvalid(
-            f"The status list has {len(bits) * 8} entries; a list must have at "
-            f"least {min_entries}."
+    try:
+        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except binascii.Error as error:
+        raise StatusListError(
+            f"encodedList is not valid base64url ({error}); the list cannot be read."
+        ) from error
+    data = _gunzip(compressed)
+    bitstring = Bitstring(data, status_size)
+    if bitstring.entries < MIN_ENTRIES:
+        raise StatusListError(
+            f"The status list contains {bitstring.entries} entries; a Bitstring "
+            f"Status List contains at least {MIN_ENTRIES}, so it is malformed."
         )
-    return bits
+    return bitstring
 
 
-def parse_status_index(value: object) -> int:
-    """Return ``statusListIndex`` as an integer.
+def parse_index(value: object) -> int:
+    """Parse a ``statusListIndex``, which is a base-10 integer in a string.
 
-    :raises StatusListInvalid: unless ``value`` is a string of decimal
-        digits, as the specification requires (no sign, no spaces, no
-        number type).
+    :raises StatusListError: for a number, a negative or signed value, a
+        leading zero, or anything but decimal digits.
     """
-    if not isinstance(value, str):
-        raise StatusListInvalid(
-            f"statusListIndex {value!r} is not a string; it must be a base-10 "
-            'integer written as a string, such as "94567".'
+    if not isinstance(value, str) or not _DECIMAL_INDEX.fullmatch(value):
+        raise StatusListError(
+            f"statusListIndex {value!r} is not a non-negative base-10 integer "
+            'written as a string, such as "94567".'
         )
-    if _DECIMAL.fullmatch(value) is None:
-        raise StatusListInvalid(
-            f"statusListIndex {value!r} is not a non-negative base-10 integer."
-        )
-    if len(value.lstrip("0")) > _MAX_INDEX_DIGITS:
-        raise StatusListInvalid(f"statusListIndex {value!r} is too large.")
     return int(value)
 
 
-def parse_status_entries(credential: dict[str, Any]) -> list[StatusEntry]:
-    """Return the ``BitstringStatusListEntry`` items of ``credentialStatus``.
+def read_status(bitstring: Bitstring, index: int) -> int:
+    """Return the status value at ``index``.
 
-    Entries of other types are left out; a credential without
-    ``credentialStatus`` has none.
-
-    :raises StatusListInvalid: for an entry of this type that lacks a field
-        or has a malformed one.
+    :raises StatusListError: if the index is past the end of the list.
     """
-    entries = []
-    for item in as_list(credential.get("credentialStatus", [])):
-        if not isinstance(item, dict) or ENTRY_TYPE not in as_list(item.get("type")):
-            continue
-        purpose = item.get("statusPurpose")
-        if not isinstance(purpose, str) or not purpose:
-            raise StatusListInvalid(
-                f"credentialStatus statusPurpose {purpose!r} is not a string."
-            )
-        list_url = item.get("statusListCredential")
-        if not is_url(list_url):
-            raise StatusListInvalid(
-                f"credentialStatus statusListCredential {list_url!r} is not a URL."
-            )
-        if item.get("statusSize", 1) != 1:
-            raise StatusListInvalid(
-                f"credentialStatus statusSize {item.get('statusSize')!r} is not "
-                "supported; only one-bit statuses (revocation, suspension) are."
-            )
-        entry_id = item.get("id")
-        entries.append(
-            StatusEntry(
-                id=entry_id if isinstance(entry_id, str) else None,
-                purpose=purpose,
-                index=parse_status_index(item.get("statusListIndex")),
-                list_url=list_url,  # type: ignore[arg-type]
-            )
+    _check_index(index, bitstring.entries)
+    return _read_bits(bitstring.data, index, bitstring.status_size)
+
+
+def _check_index(index: int, entries: int) -> None:
+    if not 0 <= index < entries:
+        raise StatusListError(
+            f"statusListIndex {index} is outside the status list, which has "
+            f"entries 0 to {entries - 1}."
         )
-    return entries
+
+
+def _read_bits(data: bytes, index: int, status_size: int) -> int:
+    value = 0
+    first_bit = index * status_size
+    for bit in range(first_bit, first_bit + status_size):
+        value = value << 1 | (data[bit // 8] >> (7 - bit % 8)) & 1
+    return value
+
+
+def _gunzip(compressed: bytes) -> bytes:
+    # wbits 16 + MAX_WBITS accepts only the GZIP container, so zlib or raw
+    # deflate data is reported as not GZIP.
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = decompressor.decompress(compressed, MAX_LIST_BYTES + 1)
+    except zlib.error as error:
+        raise StatusListError(
+            f"encodedList is not GZIP-compressed data ({error}); the list "
+            "cannot be read."
+        ) from error
+    if len(data) > MAX_LIST_BYTES:
+        raise StatusListError(
+            f"The status list expands beyond {MAX_LIST_BYTES} bytes; it is "
+            "rejected as a compression bomb."
+        )
+    if not decompressor.eof:
+        raise StatusListError(
+            "encodedList ends before its GZIP stream does; the list is truncated."
+        )
+    return data
+
+
+# The data model of status entries and status list credentials, as an
+# issuer writes them (W3C Bitstring Status List v1.0, section 2).
+
+ENTRY_TYPE = "BitstringStatusListEntry"
+LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
+LIST_TYPE = "BitstringStatusList"
+REVOCATION = "revocation"
+SUSPENSION = "suspension"
+PURPOSES = (REVOCATION, SUSPENSION)
 
 
 def build_status_entry(list_url: str, purpose: str, index: int) -> dict[str, Any]:
-    """Return a ``BitstringStatusListEntry`` pointing at ``index`` of a list."""
+    """Return a ``BitstringStatusListEntry`` pointing at ``index`` of a list.
+
+    ``statusListIndex`` is written as a base-10 string, as the data model
+    requires.
+    """
     return {
         "id": f"{list_url}#{index}",
         "type": ENTRY_TYPE,
@@ -215,17 +263,20 @@ def build_list_credential(
     list_url: str,
     issuer: str,
     purpose: str,
-    bits: bytes | bytearray,
+    bitstring: Bitstring | MutableBitstring,
     valid_from: str,
     valid_until: str | None = None,
     ttl_ms: int | None = None,
 ) -> dict[str, Any]:
-    """Return the unsigned ``BitstringStatusListCredential`` for ``bits``."""
+    """Return the unsigned ``BitstringStatusListCredential`` of a list.
+
+    :param ttl_ms: how long verifiers may cache the list, in milliseconds.
+    """
     subject: dict[str, Any] = {
         "id": f"{list_url}#list",
         "type": LIST_TYPE,
         "statusPurpose": purpose,
-        "encodedList": encode_list(bits),
+        "encodedList": encode_list(bitstring),
     }
     if ttl_ms is not None:
         subject["ttl"] = ttl_ms
@@ -240,75 +291,3 @@ def build_list_credential(
         credential["validUntil"] = valid_until
     credential["credentialSubject"] = subject
     return credential
-
-
-def read_list_credential(
-    credential: dict[str, Any], purpose: str
-) -> tuple[bytes, dict[str, Any]]:
-    """Return the bits of a status list credential for ``purpose``, and its subject.
-
-    Only the list's shape is checked here; its proof and validity period are
-    the verifier's job.
-
-    :raises StatusListInvalid: if the credential is not a
-        ``BitstringStatusListCredential`` for ``purpose`` or its list does
-        not decode.
-    """
-    if LIST_CREDENTIAL_TYPE not in as_list(credential.get("type")):
-        raise StatusListInvalid(
-            f"The status list credential has type {credential.get('type')!r}, "
-            f"not {LIST_CREDENTIAL_TYPE!r}."
-        )
-    subject = credential.get("credentialSubject")
-    if not isinstance(subject, dict) or LIST_TYPE not in as_list(subject.get("type")):
-        raise StatusListInvalid(
-            f"The status list credential's subject is not a {LIST_TYPE!r}."
-        )
-    purposes = as_list(subject.get("statusPurpose"))
-    if purpose not in purposes:
-        raise StatusListInvalid(
-            f"The status list is for {subject.get('statusPurpose')!r}, but the "
-            f"credential's entry is for {purpose!r}."
-        )
-    return decode_list(subject.get("encodedList")), subject
-
-
-def _gunzip(compressed: bytes) -> bytes:
-    if not compressed.startswith(b"\x1f\x8b"):
-        raise StatusListInvalid(
-            "encodedList is not GZIP data (it lacks the GZIP magic bytes 1f 8b)."
-        )
-    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        bits = decompressor.decompress(compressed, MAX_LIST_BYTES + 1)
-    except zlib.error as error:
-        raise StatusListInvalid(
-            f"encodedList is not valid GZIP data: {error}."
-        ) from None
-    if len(bits) > MAX_LIST_BYTES:
-        raise StatusListInvalid(
-            f"encodedList expands to more than {MAX_LIST_BYTES} bytes, so the "
-            "list is rejected as too large."
-        )
-    if not decompressor.eof:
-        raise StatusListInvalid("encodedList holds truncated GZIP data.")
-    if decompressor.unused_data:
-        raise StatusListInvalid(
-            "encodedList has data after the end of its GZIP stream."
-        )
-    return bits
-
-
-def _check_index(bits: bytes | bytearray, index: int) -> None:
-    if index < 0:
-        raise StatusListInvalid(f"Status list index {index} is negative.")
-    if index >= len(bits) * 8:
-        raise StatusListInvalid(
-            f"Status list index {index} is past the end of the list, which has "
-            f"{len(bits) * 8} entries."
-        )
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

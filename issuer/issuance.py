@@ -158,7 +158,6 @@ def record_training_credentials(
         unsigned = build_training_credential(
             credential_id=credential.id,
             issuer_id=organisation.did,
-            issuer_name=organisation.name,
             holder_id=None,
             display_name=record.display_name,
             subject=row.subject,

@@ -46,7 +46,8 @@ from issuer.organisations import (
     rotate_key,
 )
 from issuer.signing import organisation_dids
-from issuer.status_lists import change_status, status_list_by_url
+from issuer.status_lists import change_status, status_list_by_url, status_list_record
+from keys.history import did_key_method_history
 
 __all__ = [
     "ClaimCodeInvalid",
@@ -79,6 +80,8 @@ __all__ = [
     "reference_secret",
     "rotate_key",
     "status_list_by_url",
+    "status_list_record",
+    "did_key_method_history",
 ]
 
 

@@ -34,10 +34,10 @@ from credentials.status_list import (
     PURPOSES,
     REVOCATION,
     SUSPENSION,
+    Bitstring,
+    MutableBitstring,
     build_list_credential,
     build_status_entry,
-    new_bitstring,
-    set_bit,
 )
 from issuer.errors import CredentialNotFound, IssuerError, StatusChangeRejected
 from issuer.models import (
@@ -134,7 +134,7 @@ def create_status_list(
         sequence=sequence,
         url=url,
         length=length,
-        bits=bytes(new_bitstring(length)),
+        bits=MutableBitstring(length).freeze().data,
     )
     session.add(status_list)
     session.flush()
@@ -339,7 +339,7 @@ def publish_status_list(
         list_url=status_list.url,
         issuer=organisation.did,
         purpose=status_list.purpose,
-        bits=status_list.bits,
+        bitstring=Bitstring(status_list.bits),
         valid_from=format_date_time_stamp(at),
         ttl_ms=CACHE_SECONDS * 1000,
     )
@@ -421,9 +421,9 @@ def change_status(
             f"cannot be {_past(action)}."
         )
     status_list = _locked_list(session, entry.status_list_id)
-    bits = bytearray(status_list.bits)
-    set_bit(bits, entry.list_index, action != REINSTATE)
-    status_list.bits = bytes(bits)
+    bits = MutableBitstring.from_bitstring(Bitstring(status_list.bits))
+    bits.set(entry.list_index, 0 if action == REINSTATE else 1)
+    status_list.bits = bits.freeze().data
     publish_status_list(session, key_store, organisation, status_list, at=at)
 
     if action == REVOKE:
@@ -501,6 +501,29 @@ def status_list_document(
 def status_list_by_url(session: Session, url: str) -> StatusList | None:
     """Return the platform's status list published at ``url``, or None."""
     return session.exec(select(StatusList).where(StatusList.url == url)).first()
+
+
+def status_list_record(
+    session: Session, url: str
+) -> tuple[str, str, bytes, datetime] | None:
+    """Return the issuer DID, purpose, bits and signing instant of a list.
+
+    :returns: None if the platform publishes no signed list at ``url``.
+    """
+    found = session.execute(
+        select(
+            Organisation.did,
+            StatusList.purpose,
+            StatusList.bits,
+            StatusList.signed_at,
+        )
+        .join(Organisation, col(Organisation.id) == col(StatusList.organisation_id))
+        .where(StatusList.url == url)
+    ).first()
+    if found is None or found[3] is None:
+        return None
+    did, purpose, bits, signed_at = found
+    return did, purpose, bytes(bits), signed_at
 
 
 def _check_transition(credential: IssuedCredential, action: str) -> None:

@@ -53,7 +53,6 @@ def build_training_credential(
     *,
     credential_id: str,
     issuer_id: str,
-    issuer_name: str,
     holder_id: str | None,
     display_name: str,
     subject: Subject,
@@ -65,12 +64,15 @@ def build_training_credential(
     ``validFrom`` is the completion date at midnight UTC, and ``validUntil`` is
     the completion date plus the subject's refresher interval in calendar
     months, also at midnight UTC. A completion on 29 February with a 12-month
-    interval expires on 28 February. The names are stored in Unicode NFC, so the
-    same name always signs to the same bytes.
+    interval expires on 28 February. The holder's name is stored in Unicode NFC,
+    so the same name always signs to the same bytes.
+
+    The issuer is named by its DID alone: verifiers take the organisation's
+    name from the partnership's registry, and leaving it out keeps the
+    credential's QR code small enough for a phone screen.
 
     :param credential_id: the credential's URI, usually ``urn:uuid:<uuid4>``.
     :param issuer_id: the issuing organisation's DID.
-    :param issuer_name: the organisation's display name.
     :param holder_id: the staff member's DID, which the credential is about,
         or None while the staff member has no wallet yet: the credential then
         has no ``credentialSubject.id`` and waits unsigned until a wallet
@@ -89,7 +91,6 @@ def build_training_credential(
     _check_uri("issuer_id", issuer_id)
     if holder_id is not None:
         _check_uri("holder_id", holder_id)
-    issuer_display = _normalise_name("issuer_name", issuer_name)
     holder_display = _normalise_name("display_name", display_name)
     if isinstance(completed, datetime) or not isinstance(completed, date):
         raise TypeError(
@@ -110,11 +111,7 @@ def build_training_credential(
         "id": credential_id,
         "type": list(CREDENTIAL_TYPES),
         "name": subject.title,
-        "issuer": {
-            "id": issuer_id,
-            "type": ["Profile"],
-            "name": issuer_display,
-        },
+        "issuer": {"id": issuer_id, "type": ["Profile"]},
         "validFrom": f"{completion_date}T00:00:00Z",
         "validUntil": f"{expiry_date}T00:00:00Z",
         "credentialSubject": {

@@ -36,15 +36,27 @@ class PublishedMethod:
     """A verification method as a DID document lists it.
 
     ``relationships`` are the verification relationships that reference it,
-    such as ``assertionMethod``. ``revoked`` is the XSD dateTimeStamp from
-    which its proofs are no longer trusted (the key was compromised), or
-    None.
+    such as ``assertionMethod``. The history fields are XSD dateTimeStamps
+    or None: ``created`` is when the key came into use, ``revoked`` when it
+    was retired by a rotation (proofs made before stay valid) and
+    ``compromised`` the instant from which its proofs are not trusted.
     """
 
     id: str
     public_key_multibase: str
     relationships: tuple[str, ...]
+    created: str | None = None
     revoked: str | None = None
+    compromised: str | None = None
+
+    def history(self) -> dict[str, str]:
+        """Return the history fields that are set, by name."""
+        fields = {
+            "created": self.created,
+            "revoked": self.revoked,
+            "compromised": self.compromised,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
 
 
 def did_web_for(base_url: str, *path: str) -> str:
@@ -113,8 +125,7 @@ def build_did_document(did: str, methods: Iterable[PublishedMethod]) -> dict[str
             "controller": did,
             "publicKeyMultibase": method.public_key_multibase,
         }
-        if method.revoked is not None:
-            entry["revoked"] = method.revoked
+        entry.update(method.history())
         document["verificationMethod"].append(entry)
         for relationship in method.relationships:
             relationships.setdefault(relationship, []).append(method.id)
@@ -130,18 +141,19 @@ class CachedDidResolver:
     :param documents: did:web documents by DID, for example the platform's
         own organisations read from the database. A did:web DID that is not
         in it is not resolved (never fetched).
-    :param revoked: compromise instants (XSD dateTimeStamp) of did:key
-        verification methods, by id. A did:key document cannot carry them
-        itself, so the resolver adds them as ``revoked``.
+    :param did_key_history: history fields (``compromised`` and the like,
+        see :class:`PublishedMethod`) of did:key verification methods, by
+        id. A did:key document cannot carry them itself, so the resolver
+        adds them to the method.
     """
 
     def __init__(
         self,
         documents: Mapping[str, dict[str, Any]] | None = None,
-        revoked: Mapping[str, str] | None = None,
+        did_key_history: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._documents = dict(documents or {})
-        self._revoked = dict(revoked or {})
+        self._history = dict(did_key_history or {})
 
     def __call__(self, did: str) -> dict[str, Any]:
         """Return the DID document of ``did``.
@@ -151,8 +163,7 @@ class CachedDidResolver:
         if did.startswith(DID_KEY_PREFIX):
             document = resolve_did_key(did)
             for method in document["verificationMethod"]:
-                if method["id"] in self._revoked:
-                    method["revoked"] = self._revoked[method["id"]]
+                method.update(self._history.get(method["id"], {}))
             return document
         if did.startswith(DID_WEB_PREFIX):
             cached = self._documents.get(did)

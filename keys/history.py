@@ -9,7 +9,7 @@ on fail verification.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -140,16 +140,20 @@ def mark_compromised(
     return records
 
 
-def compromised_did_key_methods(session: Session) -> dict[str, str]:
-    """Return the compromise instant of every did:key method marked compromised."""
+def did_key_method_history(session: Session) -> dict[str, dict[str, str]]:
+    """Return the history of every did:key method that has one, by method id.
+
+    A did:key stays the name of one key for good, so only a compromise is
+    recorded for it.
+    """
     statement = select(VerificationMethodRecord).where(
         col(VerificationMethodRecord.controller).startswith("did:key:"),
         col(VerificationMethodRecord.compromised_at).is_not(None),
     )
     return {
-        method.id: method.revoked
+        method.id: {"compromised": method.compromised}
         for method in published_methods(session.exec(statement))
-        if method.revoked is not None
+        if method.compromised is not None
     }
 
 
@@ -160,29 +164,40 @@ def published_methods(
 
     The current method serves every relationship; retired ones stay under
     ``assertionMethod`` only, so credentials they signed keep verifying.
+    Each method carries its history: ``created``, ``revoked`` (retired) and
+    ``compromised``.
     """
     methods = []
     for record in records:
-        revoked = None
-        if record.compromised_at is not None:
-            # Whole seconds, rounded down, like a proof's ``created``: a
-            # proof made in the second of the compromise fails too.
-            revoked = record.compromised_at.astimezone(UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            )
+        retired = record.retired_at
+        relationships = (
+            CURRENT_RELATIONSHIPS if record.is_current else RETIRED_RELATIONSHIPS
+        )
         methods.append(
             PublishedMethod(
                 id=record.id,
                 public_key_multibase=record.public_key_multibase,
-                relationships=(
-                    CURRENT_RELATIONSHIPS
-                    if record.is_current
-                    else RETIRED_RELATIONSHIPS
-                ),
-                revoked=revoked,
+                relationships=relationships,
+                created=_timestamp(record.activated_at, round_up=False),
+                # A key retired part way through a second still signed the
+                # proofs stamped with that second, so retirement rounds up.
+                revoked=_timestamp(retired, round_up=True) if retired else None,
+                # A compromise rounds down: a proof stamped with that second
+                # may already be forged.
+                compromised=_timestamp(record.compromised_at, round_up=False)
+                if record.compromised_at
+                else None,
             )
         )
     return methods
+
+
+def _timestamp(moment: datetime, *, round_up: bool) -> str:
+    """Return ``moment`` as whole UTC seconds, like a proof's ``created``."""
+    moment = moment.astimezone(UTC)
+    if round_up and moment.microsecond:
+        moment += timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def did_document_for(session: Session, did: str) -> dict[str, Any]:

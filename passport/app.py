@@ -3,16 +3,19 @@
 import importlib
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from keys.store import KeyStore
-from passport.db import make_engine
+from passport.db import make_engine, session_scope
 from passport.settings import Settings
+from verifier.registry import IssuerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,26 @@ class Platform:
         self.settings = settings
         self.engine: Engine = make_engine(settings.database_url)
         self.key_store = KeyStore(settings.key_passphrase)
+
+    def session(self) -> AbstractContextManager[Session]:
+        """Return a database session that commits on success, for views."""
+        return session_scope(self.engine)
+
+    def issuer_registry(self) -> IssuerRegistry:
+        """Return the partnership's issuers as the database lists them now."""
+        from passport.verification import registry_from_engine
+
+        return registry_from_engine(self.engine)
+
+    def verification_sources(self) -> dict[str, Any]:
+        """Return what verification reads from this platform's database.
+
+        The partnership's issuers, the did:web documents of the platform's
+        own organisations and their status lists; nothing is fetched.
+        """
+        from passport.verification import sources_from_engine
+
+        return sources_from_engine(self.engine)
 
     def dispose(self) -> None:
         """Close the engine's pooled connections."""
@@ -58,11 +81,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     config = dict(test_config or {})
     settings = config.pop("SETTINGS", None) or Settings.from_env()
+    secure = settings.public_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        # The cookie is sent only over HTTPS when the platform is served over
+        # it; the __Host- prefix then also pins it to this host and path.
+        SESSION_COOKIE_NAME="__Host-passport" if secure else "passport",
+        SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        REMEMBER_COOKIE_DURATION=timedelta(0),
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config)
@@ -96,13 +126,19 @@ def _import_object(path: str) -> Any:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from accounts.views import init_login
+    from accounts.auth import JSON_BLUEPRINTS_CONFIG, init_login
+    from passport.web import init_web
 
     init_login(app)
+    init_web(app)
     for path in BLUEPRINTS:
         app.register_blueprint(_import_object(path))
+    json_blueprints = []
     for path in CSRF_EXEMPT_BLUEPRINTS:
-        csrf.exempt(_import_object(path))
+        blueprint = _import_object(path)
+        csrf.exempt(blueprint)
+        json_blueprints.append(blueprint.name)
+    app.config[JSON_BLUEPRINTS_CONFIG] = tuple(json_blueprints)
 
 
 def platform(app: Flask | None = None) -> Platform:

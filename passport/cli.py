@@ -210,13 +210,7 @@ def verify_command(
 
 def _print_checks(result: Any, indent: str = "") -> None:
     for check in result.checks:
-        if check.passed:
-            mark = "PASS"
-        elif check.severity == "warning":
-            mark = "WARN"
-        else:
-            mark = "FAIL"
-        click.echo(f"{indent}{mark}  {check.id}: {check.message}")
+        click.echo(f"{indent}{check.outcome.upper()}  {check.id}: {check.message}")
     for index, inner in enumerate(result.credentials, start=1):
         click.echo(f"{indent}Credential {index}:")
         _print_checks(inner, indent + "  ")
@@ -340,9 +334,11 @@ def issue_command(
     help="gunicorn worker processes.",
 )
 def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the web platform with gunicorn."""
-    from passport.server import run_server
+    """Serve the web platform with gunicorn until interrupted."""
+    from passport.server import platform_urls, run_server
 
+    for label, url in platform_urls(host, port):
+        click.echo(f"{label}: {url}")
     run_server(host=host, port=port, workers=workers)
 
 
@@ -350,6 +346,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
 # package adds its own line. A group named like an existing one (such as
 # "keys") adds its commands to that group.
 COMMAND_GROUPS: tuple[str, ...] = (
+    "verifier.cli:registry_group",
+    "verifier.cli:profiles_group",
     "audit.cli:audit",
     "issuer.cli:orgs",
     "issuer.cli:keys",

@@ -5,6 +5,7 @@ organisations and accounts that exist are kept, and the import issues only
 what was not issued before.
 """
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -13,8 +14,8 @@ from pathlib import Path
 import click
 from sqlmodel import Session, select
 
-from accounts.models import Role, UserAccount
-from accounts.passwords import hash_password
+from accounts.roles import Role, role_label
+from accounts.service import create_account, find_account, grant_role
 from issuer.esr_export import ExportRow, read_export
 from issuer.models import Organisation, StaffRecord
 from issuer.service import (
@@ -137,21 +138,16 @@ def _ensure_account(
     role: Role,
     organisation_slug: str | None,
     wallet_id: int | None = None,
-) -> UserAccount:
-    account = session.exec(
-        select(UserAccount).where(UserAccount.email == email)
-    ).first()
-    if account is None:
-        account = UserAccount(
-            email=email,
-            display_name=display_name,
-            password_hash=hash_password(DEMO_PASSWORD),
-            role=role.value,
-            organisation_slug=organisation_slug,
-            wallet_id=wallet_id,
-        )
-        session.add(account)
-    return account
+) -> None:
+    account = find_account(session, email) or create_account(
+        session,
+        email=email,
+        display_name=display_name,
+        password=DEMO_PASSWORD,
+        wallet_id=wallet_id,
+    )
+    assert account.id is not None
+    grant_role(session, account.id, role, organisation_slug)
 
 
 def _first_staff(path: Path, count: int) -> list[ExportRow]:
@@ -165,11 +161,17 @@ def _first_staff(path: Path, count: int) -> list[ExportRow]:
 
 
 def _email_for(name: str) -> str:
-    ascii_name = name.encode("ascii", "ignore").decode().lower()
-    return (
-        ".".join(part for part in ascii_name.replace("'", "").split())
-        + "@nhs-staff.example"
-    )
+    """Return a demo address for ``name``: "Chloé O'NEILL" -> chloe.oneill@...
+
+    Accented letters keep their base letter (NFKD splits off the accent as a
+    combining mark); any other character outside ASCII letters and digits
+    separates words.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    base_letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    ascii_name = base_letters.encode("ascii", "ignore").decode().lower()
+    words = "".join(c if c.isalnum() else " " for c in ascii_name.replace("'", ""))
+    return ".".join(words.split()) + "@nhs-staff.example"
 
 
 def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
@@ -222,7 +224,7 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
             sign_ins.append((f"staff ({record.display_name})", email))
         for email, name, role, slug in (HR_ACCOUNT, ADMIN_ACCOUNT):
             _ensure_account(session, email, name, role, slug)
-            sign_ins.append((role.value.replace("_", " "), email))
+            sign_ins.append((role_label(role).lower(), email))
     engine.dispose()
 
     echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")

@@ -9,6 +9,8 @@ TABLE_MODULES = (
     "accounts.models",
     "issuer.models",
     "wallet_web.models",
+    "verifier.models",
+    "wallet_web.sharing_models",
 )
 
 

@@ -20,6 +20,42 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
+def platform_urls(host: str, port: int) -> list[tuple[str, str]]:
+    """Return a label and URL for each page and API a person or system starts at.
+
+    A server listening on every address (``0.0.0.0`` or ``::``) is reached
+    locally through the loopback address.
+    """
+    from flask import url_for
+
+    from accounts.roles import role_label
+    from passport.app import create_app
+    from passport.navigation import NAV_LINKS
+
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    base = f"http://{host}:{port}"
+    app = create_app()
+    with app.test_request_context():
+        entries = [("Sign in", url_for("accounts.sign_in"))]
+        for link in NAV_LINKS:
+            roles = ", ".join(role_label(role) for role in link.roles)
+            entries.append((f"{link.label} ({roles})", url_for(link.endpoint)))
+        entries.append(
+            ("VC-API credential verifier, POST", url_for("vc_api.credentials_verify"))
+        )
+        entries.append(
+            (
+                "VC-API presentation verifier, POST",
+                url_for("vc_api.presentations_verify"),
+            )
+        )
+    app.extensions["platform"].engine.dispose()
+    return [(label, base + path) for label, path in entries]
+
+
 def run_server(*, host: str, port: int, workers: int) -> None:
     """Serve the app with ``workers`` gunicorn processes until interrupted.
 

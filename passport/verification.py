@@ -1,11 +1,13 @@
 """Verification as the command line and the platform run it.
 
 This wraps :mod:`verifier` with what a deployment adds: reading wallet QR
-payloads, telling credentials from presentations, and the partnership's
-issuers, DID documents and status lists from the database.
+payloads, telling credentials from presentations, and what the platform's
+database knows: the partnership's issuers (both DIDs of each), the did:web
+documents of its own organisations with their key history, and their
+status lists. Nothing here fetches from the network: a did:web or status
+list URL the platform does not hold fails its check.
 """
 
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -14,13 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from credentials.errors import CredentialError, MalformedDocument
-from credentials.qr_payload import decode_credential
-from issuer.service import list_organisations
+from credentials.status_list import Bitstring
 from keys.did_web import CachedDidResolver
 from passport.settings import database_url_from_env
 from verifier import (
@@ -29,122 +30,144 @@ from verifier import (
     verify_credential,
     verify_presentation,
 )
-from verifier.pipeline import parse_json_document
+from verifier.inputs import is_presentation, parse_input
 from verifier.results import VerificationResult
+from verifier.status import CachedStatusList, StatusListCache
+
+__all__ = [
+    "PlatformStatusListStore",
+    "is_presentation",
+    "parse_input",
+    "platform_sources",
+    "registry_from_database",
+    "registry_from_engine",
+    "sources_from_engine",
+    "verify_text",
+]
 
 logger = logging.getLogger(__name__)
 
-QR_PREFIX = "SP1:"
 
+def registry_from_database(database_url: str | None = None) -> IssuerRegistry:
+    """Return the partnership's issuers from the database, if there is one.
 
-def parse_input(text: str) -> Any:
-    """Return the document in ``text``: JSON, or a wallet QR payload.
-
-    :raises ValueError: if the text is neither, naming the problem.
+    A missing SQLite file or an unmigrated database gives an empty registry
+    (every issuer is then reported as unknown); the file is never created.
     """
-    stripped = text.strip()
-    if stripped.upper().startswith(QR_PREFIX):
-        try:
-            return decode_credential(stripped)
-        except CredentialError as error:
-            raise ValueError(f"The QR payload is unreadable: {error}") from error
+    with platform_sources(database_url) as sources:
+        registry: IssuerRegistry = sources["registry"]
+        return registry
+
+
+def registry_from_engine(engine: Engine) -> IssuerRegistry:
+    """Return the partnership's issuers from the ``organisation`` table.
+
+    Each organisation is listed under its did:web and under the did:key of
+    its first key. An unmigrated or unreachable database gives an empty
+    registry, so every issuer is then reported as unknown rather than the
+    verification failing.
+    """
     try:
-        return parse_json_document(stripped)
-    except MalformedDocument as error:
-        raise ValueError(str(error)) from error
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT did, did_key, name, slug, cstf_aligned FROM organisation")
+            ).all()
+    except SQLAlchemyError as error:
+        logger.warning("issuer registry unavailable: %s", type(error).__name__)
+        return IssuerRegistry()
+    return IssuerRegistry(
+        TrustedIssuer(did, name, slug, cstf_aligned=bool(aligned))
+        for did_web, did_key, name, slug, aligned in rows
+        for did in dict.fromkeys((did_web, did_key))
+        if did
+    )
 
 
-def is_presentation(document: Any) -> bool:
-    """Return whether ``document`` declares the type VerifiablePresentation."""
-    if not isinstance(document, dict):
-        return False
-    types = document.get("type")
-    listed = types if isinstance(types, list) else [types]
-    return "VerifiablePresentation" in listed
+class PlatformStatusListStore:
+    """The platform's own status lists, read from the ``status_list`` table.
 
-
-class PlatformSources:
-    """The verifier's view of this platform's database.
-
-    It holds the partnership's issuers (both DIDs of each), the did:web
-    documents of its organisations and their status lists. Nothing is fetched from the
-    network: a DID or status list URL the platform does not hold fails its
-    check.
+    They are the issuer's current lists, so verification uses them as they
+    stand; a list the platform does not publish is not found here.
     """
 
-    def __init__(self, engine: Engine | None) -> None:
-        self._engine = engine
-        self.registry = IssuerRegistry()
-        self.resolve_did = CachedDidResolver()
-        if engine is not None:
-            self._load(engine)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
-    def _load(self, engine: Engine) -> None:
-        from issuer.service import organisation_dids, platform_did_documents
-        from keys.history import compromised_did_key_methods
+    def get(self, url: str) -> CachedStatusList | None:
+        """Return the list published at ``url``, or None."""
+        from issuer.service import status_list_record
 
         try:
-            with Session(engine) as session:
-                issuers = [
-                    TrustedIssuer(did, organisation.name, organisation.slug)
-                    for organisation in list_organisations(session)
-                    for did in organisation_dids(organisation)
-                ]
-                documents = platform_did_documents(session)
-                revoked = compromised_did_key_methods(session)
+            with Session(self.engine) as session:
+                found = status_list_record(session, url)
         except SQLAlchemyError as error:
-            logger.warning("platform issuers unavailable: %s", type(error).__name__)
-            return
-        self.registry = IssuerRegistry(issuers)
-        self.resolve_did = CachedDidResolver(documents, revoked)
+            logger.warning("status list store unavailable: %s", type(error).__name__)
+            return None
+        if found is None:
+            return None
+        issuer, purpose, bits, signed_at = found
+        return CachedStatusList(
+            url=url,
+            issuer=issuer,
+            purpose=purpose,
+            bitstring=Bitstring(bits),
+            fetched_at=signed_at,
+        )
 
-    def status_list(self, url: str) -> Any:
-        """Return the platform's status list credential published at ``url``.
+    def put(self, entry: CachedStatusList) -> None:
+        """Keep nothing: the database already holds the issuer's lists."""
 
-        :raises LookupError: if the platform publishes no list there.
-        """
-        from issuer.service import status_list_by_url
 
-        if self._engine is None:
-            raise LookupError("there is no platform database to read status lists from")
-        with Session(self._engine) as session:
-            status_list = status_list_by_url(session, url)
-            document = status_list.document if status_list is not None else None
-        if document is None:
-            raise LookupError(
-                "it is not a status list of this platform, and status lists "
-                "elsewhere are not fetched"
-            )
-        return json.loads(document)
+def sources_from_engine(engine: Engine) -> dict[str, Any]:
+    """Return the verification options the platform's database supplies.
+
+    The result holds ``registry``, ``resolve_did`` and ``status_lists``, ready
+    to pass to :func:`verifier.verify_credential` and the other entry points.
+    """
+    registry = registry_from_engine(engine)
+    documents: dict[str, dict[str, Any]] = {}
+    did_key_history: dict[str, dict[str, str]] = {}
+    try:
+        from issuer.service import did_key_method_history, platform_did_documents
+
+        with Session(engine) as session:
+            documents = platform_did_documents(session)
+            did_key_history = did_key_method_history(session)
+    except SQLAlchemyError as error:
+        logger.warning("platform DID documents unavailable: %s", type(error).__name__)
+    return {
+        "registry": registry,
+        "resolve_did": CachedDidResolver(documents, did_key_history),
+        "status_lists": StatusListCache(
+            None, offline=True, store=PlatformStatusListStore(engine)
+        ),
+    }
 
 
 @contextmanager
-def platform_sources(database_url: str | None = None) -> Iterator[PlatformSources]:
-    """Yield the platform's issuers, DID documents and status lists.
+def platform_sources(database_url: str | None = None) -> Iterator[dict[str, Any]]:
+    """Yield :func:`sources_from_engine` for ``database_url``, then close it.
 
-    A missing SQLite file or an unmigrated database gives empty sources
-    (every issuer is then reported as unknown); the file is never created.
+    A missing SQLite file gives empty sources; the file is never created.
     """
     url = database_url or database_url_from_env(dict(os.environ))
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and (
         not parsed.database or not Path(parsed.database).exists()
     ):
-        yield PlatformSources(None)
+        yield {
+            "registry": IssuerRegistry(),
+            "resolve_did": CachedDidResolver(),
+            "status_lists": StatusListCache(None, offline=True),
+        }
         return
     from passport.db import make_engine
 
     engine = make_engine(url)
     try:
-        yield PlatformSources(engine)
+        yield sources_from_engine(engine)
     finally:
         engine.dispose()
-
-
-def registry_from_database(database_url: str | None = None) -> IssuerRegistry:
-    """Return the partnership's issuers from the database, if there is one."""
-    with platform_sources(database_url) as sources:
-        return sources.registry
 
 
 def verify_text(
@@ -153,34 +176,27 @@ def verify_text(
     challenge: str | None,
     domain: str | None,
     now: datetime,
-    sources: PlatformSources | None = None,
+    registry: IssuerRegistry | None = None,
 ) -> VerificationResult:
     """Verify the credential or presentation in ``text``.
 
-    :param sources: the platform's issuers, DID documents and status lists
-        (default: read from ``DATABASE_URL``).
+    The platform's database (``DATABASE_URL``) supplies the issuers, did:web
+    documents and status lists; ``registry`` replaces its issuers.
+
     :raises ValueError: if the text is unreadable, or is a presentation and
         ``challenge`` or ``domain`` is missing.
     """
     document = parse_input(text)
-    if sources is None:
-        with platform_sources() as loaded:
-            return verify_text(
-                text, challenge=challenge, domain=domain, now=now, sources=loaded
-            )
-    options: dict[str, Any] = {
-        "now": now,
-        "registry": sources.registry,
-        "resolve_did": sources.resolve_did,
-        "status_lists": sources.status_list,
-    }
-    if is_presentation(document):
-        if challenge is None or domain is None:
-            raise ValueError(
-                "The document is a presentation; pass the challenge and domain "
-                "the verifier expects with --challenge and --domain."
-            )
-        return verify_presentation(
-            document, challenge=challenge, domain=domain, **options
+    if is_presentation(document) and (challenge is None or domain is None):
+        raise ValueError(
+            "The document is a presentation; pass the challenge and domain "
+            "the verifier expects with --challenge and --domain."
         )
-    return verify_credential(document, **options)
+    with platform_sources() as sources:
+        if registry is not None:
+            sources["registry"] = registry
+        if is_presentation(document):
+            return verify_presentation(
+                document, challenge=challenge, domain=domain, now=now, **sources
+            )
+        return verify_credential(document, now=now, **sources)

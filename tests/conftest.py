@@ -19,6 +19,9 @@ from sqlalchemy.engine import Engine, make_url
 from passport.db import make_engine, upgrade_database
 from passport.settings import Settings
 
+# Fixtures of a small seeded web platform: seeded, app, client.
+pytest_plugins = ["tests.web_support"]
+
 # The maintenance database the test databases are created from.
 POSTGRES_ADMIN_URL = os.environ.get(
     "PASSPORT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

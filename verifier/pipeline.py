@@ -4,24 +4,24 @@ Every rule is one check, reported in a fixed order so that HR and scripts
 read the same report each time:
 
 credential: ``well-formed``, ``contexts-allowed``, ``proof``,
-``verification-method``, ``key-valid``, ``issuer-known`` (a warning
-only), ``status``, ``validity-period``.
+``verification-method``, ``key-valid-at-issuance``, ``issuer-known`` and
+``issuer-allowed`` (warnings only: the passport report decides trust),
+``status``, ``validity-period``.
 
 presentation: ``well-formed``, ``contexts-allowed``, ``proof``,
 ``verification-method``, ``challenge``, ``domain``, ``holder-binding``,
 then each credential's own checks.
 
 A check that cannot run because an earlier one failed is reported as failed
-with the reason, so the report always has the same rows. Nothing here
-reaches the network: contexts come from the bundle, DIDs from the
-resolver passed in (did:key by default) and status lists from the source
-passed in (none by default, which the ``status`` check reports as a
-warning).
+with the reason, so the report always has the same rows. Contexts always
+come from the bundle. DIDs come from the resolver passed in (did:key only by
+default) and status lists from the status list cache passed in (none by
+default, which is reported as a warning); both fetch only through the
+fence in :mod:`verifier.fetch`.
 """
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +37,6 @@ from credentials.document_loader import DEFAULT_LOADER
 from credentials.errors import (
     ContextNotAllowed,
     CredentialError,
-    InvalidDateTime,
     MalformedDocument,
     UndefinedTerm,
 )
@@ -47,15 +46,16 @@ from credentials.proofs import (
     DidResolver,
     Proof,
     check_purpose,
-    find_verification_method,
     parse_proof,
+    resolve_verification_method,
     verify_signature,
 )
 from keys.did_key import did_of, resolve_did_key
 from keys.multikey import Ed25519PublicMultikey
+from verifier.did_resolution import key_period
 from verifier.registry import EMPTY_REGISTRY, IssuerRegistry
 from verifier.results import VerificationResult
-from verifier.status import StatusCache, StatusListSource, check_status
+from verifier.status import StatusListCache, check_status
 
 logger = logging.getLogger(__name__)
 
@@ -68,23 +68,43 @@ MAX_NESTING_DEPTH = 32
 NOT_CHECKED = "Not checked, because the document is not well-formed."
 
 
+def _reject_constant(name: str) -> None:
+    raise MalformedDocument(
+        f"The document contains {name}, which is not a JSON number (RFC 8259); "
+        "send numbers as digits."
+    )
+
+
 def parse_json_document(
     data: str | bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES
 ) -> Any:
     """Parse JSON text from outside, within the size and nesting limits.
 
     :raises MalformedDocument: for oversized, invalid or too deeply nested
-        JSON, naming the limit or the position of the error.
+        JSON, naming the limit or the position of the error; also for
+        ``NaN``, ``Infinity``, integers of more than 4,300 digits and strings
+        with lone surrogates, which JSON text may spell but no credential
+        can sign.
     """
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    if isinstance(data, str):
+        size = len(data.encode("utf-8", "surrogatepass"))
+    else:
+        size = len(data)
     if size > max_bytes:
         raise MalformedDocument(
             f"The document is {size} bytes; the limit is {max_bytes} bytes."
         )
+    if isinstance(data, bytes):
+        # JSON exchanged between systems is UTF-8 (RFC 8259), so other
+        # encodings are rejected instead of guessed from the first bytes.
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise MalformedDocument(
+                f"The document is not UTF-8 text: byte {error.start} is invalid."
+            ) from error
     try:
-        document = json.loads(data)
-    except UnicodeDecodeError as error:
-        raise MalformedDocument(f"The document is not UTF-8 text: {error}.") from error
+        document = json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise MalformedDocument(
             f"The document is not valid JSON: {error.msg} at line {error.lineno}, "
@@ -92,23 +112,45 @@ def parse_json_document(
         ) from error
     except RecursionError as error:
         raise MalformedDocument("The document is nested too deeply.") from error
+    except ValueError as error:
+        # Python refuses integers of more than 4,300 digits (sys.int_info).
+        raise MalformedDocument(
+            f"The document has an unusable number: {error}"
+        ) from error
     check_nesting(document)
     return document
 
 
 def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
-    """Raise :class:`MalformedDocument` if ``document`` nests deeper than ``limit``."""
+    """Raise :class:`MalformedDocument` if ``document`` nests deeper than
+    ``limit`` or contains a string that UTF-8 cannot encode (a lone surrogate)."""
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
-        if depth > limit:
+        if isinstance(value, str):
+            _check_encodable(value)
+        elif isinstance(value, dict | list) and depth > limit:
             raise MalformedDocument(
                 f"The document nests objects and arrays more than {limit} levels deep."
             )
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str):
+                    _check_encodable(key)
+                stack.append((item, depth + 1))
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
+
+
+def _check_encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise MalformedDocument(
+            f"The document has a string with a lone surrogate at index "
+            f"{error.start} ({text[:40]!r}); UTF-8 cannot encode it, so it "
+            "cannot be signed."
+        ) from error
 
 
 def _context_urls(value: Any) -> list[str]:
@@ -166,12 +208,8 @@ def _check_proof(
     controller_role: str,
     resolve_did: DidResolver,
     loader: Any,
-) -> tuple[Proof | None, dict[str, Any] | None]:
-    """Add the ``proof`` and ``verification-method`` checks.
-
-    :returns: the proof and the signing key's DID document entry, each None
-        when it could not be obtained.
-    """
+) -> Proof | None:
+    """Add the ``proof`` and ``verification-method`` checks; return the proof."""
     try:
         proof = parse_proof(document)
     except CredentialError as error:
@@ -179,17 +217,16 @@ def _check_proof(
         result.add(
             "verification-method", False, "Not checked, because the proof is unusable."
         )
-        return None, None
+        return None
 
     key: Ed25519PublicMultikey | None
-    method: dict[str, Any] | None
     try:
-        key, method = find_verification_method(
+        key = resolve_verification_method(
             proof.verification_method, purpose, resolve_did
         )
         key_problem = None
     except CredentialError as error:
-        key, method, key_problem = None, None, str(error)
+        key, key_problem = None, str(error)
 
     if key is None:
         result.add(
@@ -244,67 +281,7 @@ def _check_proof(
             f"The signing key belongs to the {controller_role} and is authorised "
             f"for {purpose}.",
         )
-    return proof, method
-
-
-def _check_key_validity(
-    result: VerificationResult, proof: Proof | None, method: dict[str, Any] | None
-) -> None:
-    """Add the ``key-valid`` check: was the key trusted when the proof was made?
-
-    A key its controller marks ``revoked`` (compromised) from an instant, or
-    ``expires`` at one, does not vouch for proofs created from then on.
-    """
-    if proof is None or method is None:
-        result.add(
-            "key-valid",
-            False,
-            "Not checked, because the signing key could not be resolved.",
-        )
-        return
-    limits = [
-        (name, method.get(name))
-        for name in ("revoked", "expires")
-        if method.get(name) is not None
-    ]
-    if not limits:
-        result.add(
-            "key-valid",
-            True,
-            "The issuer has not marked the signing key compromised or expired.",
-        )
-        return
-    if proof.created is None:
-        result.add(
-            "key-valid",
-            False,
-            f"The signing key has {limits[0][0]} {limits[0][1]!r} and the proof "
-            "has no created time, so it cannot be shown to predate that.",
-        )
-        return
-    created = parse_date_time_stamp(proof.created)
-    for name, value in limits:
-        try:
-            limit = parse_date_time_stamp(value, field=name)
-        except InvalidDateTime as error:
-            result.add("key-valid", False, f"The signing key's {error}")
-            return
-        if created >= limit:
-            state = "reported compromised" if name == "revoked" else "expired"
-            result.add(
-                "key-valid",
-                False,
-                f"The signing key {proof.verification_method!r} was {state} from "
-                f"{value}, and this proof was created at {proof.created}, after "
-                "that; ask the issuer to reissue the credential.",
-            )
-            return
-    result.add(
-        "key-valid",
-        True,
-        f"The signing key was marked {limits[0][0]} {limits[0][1]}, after this "
-        f"proof was created ({proof.created}).",
-    )
+    return proof
 
 
 def _check_validity(
@@ -332,11 +309,78 @@ CREDENTIAL_CHECKS = (
     "contexts-allowed",
     "proof",
     "verification-method",
-    "key-valid",
+    "key-valid-at-issuance",
     "issuer-known",
+    "issuer-allowed",
     "status",
     "validity-period",
 )
+
+
+def issued_at(document: dict[str, Any], proof: Proof | None) -> datetime | None:
+    """Return the instant a credential was issued: its proof's ``created``,
+    else its ``validFrom``, else None."""
+    for value in (proof.created if proof else None, document.get("validFrom")):
+        if isinstance(value, str):
+            try:
+                return parse_date_time_stamp(value)
+            except CredentialError:
+                continue
+    return None
+
+
+def _check_key_period(
+    result: VerificationResult,
+    document: dict[str, Any],
+    proof: Proof | None,
+    resolve_did: DidResolver,
+) -> None:
+    check_id = "key-valid-at-issuance"
+    if proof is None:
+        result.add(check_id, False, "Not checked, because the proof is unusable.")
+        return
+    method = proof.verification_method
+    try:
+        period = key_period(resolve_did(did_of(method)), method)
+    except Exception as error:  # any resolver failure is a failed check
+        result.add(check_id, False, f"The key's history could not be read: {error}")
+        return
+    signed = issued_at(document, proof)
+    if signed is None:
+        result.add(
+            check_id,
+            False,
+            "The document states no proof creation time or validFrom, so the "
+            "key cannot be checked at issuance.",
+        )
+    elif period.compromised is not None and signed >= period.compromised:
+        result.add(
+            check_id,
+            False,
+            f"Signed on {signed.isoformat()}, on or after "
+            f"{period.compromised.isoformat()}, when the issuer reported the key "
+            "compromised.",
+        )
+    elif period.revoked is not None and signed >= period.revoked:
+        result.add(
+            check_id,
+            False,
+            f"Signed on {signed.isoformat()} with a key the issuer retired on "
+            f"{period.revoked.isoformat()}.",
+        )
+    elif period.created is not None and signed < period.created:
+        result.add(
+            check_id,
+            False,
+            f"Signed on {signed.isoformat()}, before the key came into use on "
+            f"{period.created.isoformat()}.",
+        )
+    else:
+        result.add(
+            check_id,
+            True,
+            f"The key was in use when the document was signed ({signed.isoformat()}).",
+        )
 
 
 def verify_credential(
@@ -346,7 +390,7 @@ def verify_credential(
     registry: IssuerRegistry = EMPTY_REGISTRY,
     resolve_did: DidResolver = resolve_did_key,
     loader: Any = None,
-    status_lists: StatusListSource | None = None,
+    status_lists: StatusListCache | None = None,
 ) -> VerificationResult:
     """Verify a credential and return one check per rule.
 
@@ -358,9 +402,8 @@ def verify_credential(
         warning that does not make the result unverified.
     :param resolve_did: returns the DID document for a DID (default: did:key,
         resolved locally).
-    :param status_lists: returns the status list credential at a URL. When
-        None, revocation and suspension are not checked and the ``status``
-        check reports that as a warning.
+    :param status_lists: fetches and caches status lists; None reports the
+        ``status`` check as a warning that live status was not checked.
     :returns: a :class:`VerificationResult`; it never raises for bad input.
     """
     result = VerificationResult()
@@ -384,46 +427,42 @@ def verify_credential(
     result.document = document
     result.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
     _verify_well_formed_credential(
-        result,
-        document,
-        _Options(now, registry, resolve_did, loader, status_lists, StatusCache()),
+        result, document, now, registry, resolve_did, loader, status_lists
     )
     return result
 
 
-@dataclass(frozen=True)
-class _Options:
-    now: datetime
-    registry: IssuerRegistry
-    resolve_did: DidResolver
-    loader: Any
-    status_lists: StatusListSource | None
-    status_cache: StatusCache
-
-
 def _verify_well_formed_credential(
-    result: VerificationResult, document: dict[str, Any], options: _Options
+    result: VerificationResult,
+    document: dict[str, Any],
+    now: datetime,
+    registry: IssuerRegistry,
+    resolve_did: DidResolver,
+    loader: Any,
+    status_lists: StatusListCache | None,
 ) -> None:
-    if not _check_contexts(result, document, options.loader):
+    proof = None
+    if not _check_contexts(result, document, loader):
         _skip(
             result,
-            ("proof", "verification-method", "key-valid"),
+            ("proof", "verification-method"),
             "Not checked, because the contexts are not allowed.",
         )
     else:
-        proof, method = _check_proof(
+        proof = _check_proof(
             result,
             document,
             purpose=ASSERTION_METHOD,
             expected_controller=issuer_id(document),
             controller_role="issuer",
-            resolve_did=options.resolve_did,
-            loader=options.loader,
+            resolve_did=resolve_did,
+            loader=loader,
         )
-        _check_key_validity(result, proof, method)
+
+    _check_key_period(result, document, proof, resolve_did)
 
     issuer = issuer_id(document)
-    member = options.registry.lookup(issuer)
+    member = registry.lookup(issuer)
     if member is not None:
         result.add(
             "issuer-known", True, f"Issued by {member.name}, a partnership member."
@@ -436,20 +475,43 @@ def _verify_well_formed_credential(
             "whether to accept it.",
             severity="warning",
         )
-    check_status(
-        result,
-        document,
-        source=options.status_lists,
-        verify=lambda list_credential: verify_credential(
-            list_credential,
-            now=options.now,
-            registry=options.registry,
-            resolve_did=options.resolve_did,
-            loader=options.loader,
-        ),
-        cache=options.status_cache,
+    assessment = registry.assess(issuer, document, issued_at(document, proof))
+    result.add(
+        "issuer-allowed",
+        assessment.allowed,
+        assessment.message,
+        severity="warning",
     )
-    _check_validity(result, document, options.now)
+
+    def verify_list(status_list: dict[str, Any]) -> list[str]:
+        inner = verify_credential(
+            status_list,
+            now=now,
+            registry=registry,
+            resolve_did=resolve_did,
+            loader=loader,
+        )
+        return [
+            f"{check.id}: {check.message}"
+            for check in inner.checks
+            if not check.passed and check.severity == "error"
+        ]
+
+    outcome = check_status(
+        document,
+        lists=status_lists,
+        allowed_origins=member.origins if member is not None else (),
+        now=now,
+        verify_list=verify_list,
+    )
+    result.add(
+        "status",
+        outcome.passed,
+        outcome.message,
+        severity="warning" if outcome.warning else "error",
+        reason=outcome.reason,
+    )
+    _check_validity(result, document, now)
 
 
 PRESENTATION_CHECKS = (
@@ -479,7 +541,7 @@ def verify_presentation(
     registry: IssuerRegistry = EMPTY_REGISTRY,
     resolve_did: DidResolver = resolve_did_key,
     loader: Any = None,
-    status_lists: StatusListSource | None = None,
+    status_lists: StatusListCache | None = None,
 ) -> VerificationResult:
     """Verify a presentation and each credential in it.
 
@@ -517,7 +579,7 @@ def verify_presentation(
     holder = _holder_id(document)
     proof = None
     if _check_contexts(result, document, loader):
-        proof, _ = _check_proof(
+        proof = _check_proof(
             result,
             document,
             purpose=AUTHENTICATION,
@@ -561,12 +623,13 @@ def verify_presentation(
             "Every credential was issued to the holder who signed the presentation.",
         )
 
-    options = _Options(now, registry, resolve_did, loader, status_lists, StatusCache())
     for credential in credentials:
         inner = VerificationResult()
         inner.document = credential
         inner.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
-        _verify_well_formed_credential(inner, credential, options)
+        _verify_well_formed_credential(
+            inner, credential, now, registry, resolve_did, loader, status_lists
+        )
         result.credentials.append(inner)
     return result
 

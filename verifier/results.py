@@ -11,22 +11,36 @@ class Check:
     """The outcome of one verification rule, in plain words.
 
     A failed check of severity ``"warning"`` is reported but does not make
-    the document unverified.
+    the document unverified. ``reason`` is a short code for programs that
+    need more than passed or failed, such as ``"revoked"`` or
+    ``"suspended"`` on the ``status`` check; most checks leave it empty.
     """
 
     id: str
     passed: bool
     message: str
     severity: Severity = "error"
+    reason: str = ""
+
+    @property
+    def outcome(self) -> Literal["pass", "warn", "fail"]:
+        """``"pass"``, ``"warn"`` for a failed warning, or ``"fail"``."""
+        if self.passed:
+            return "pass"
+        return "warn" if self.severity == "warning" else "fail"
 
     def to_json(self) -> dict[str, Any]:
-        """Return the check as ``{"id", "passed", "message", "severity"}``."""
-        return {
+        """Return the check as ``{"id", "passed", "message", "severity"}``,
+        plus ``"reason"`` when it is set."""
+        output: dict[str, Any] = {
             "id": self.id,
             "passed": self.passed,
             "message": self.message,
             "severity": self.severity,
         }
+        if self.reason:
+            output["reason"] = self.reason
+        return output
 
 
 @dataclass
@@ -48,10 +62,24 @@ class VerificationResult:
         return own and bool(self.checks) and all(r.verified for r in self.credentials)
 
     def add(
-        self, id: str, passed: bool, message: str, severity: Severity = "error"
+        self,
+        id: str,
+        passed: bool,
+        message: str,
+        severity: Severity = "error",
+        reason: str = "",
     ) -> None:
         """Append a check."""
-        self.checks.append(Check(id, passed, message, severity))
+        self.checks.append(Check(id, passed, message, severity, reason))
+
+    def insert_after(self, id: str, check: Check) -> None:
+        """Insert ``check`` right after the check with ``id`` (at the end if
+        there is none)."""
+        for position, existing in enumerate(self.checks):
+            if existing.id == id:
+                self.checks.insert(position + 1, check)
+                return
+        self.checks.append(check)
 
     def check(self, id: str) -> Check:
         """Return the check with ``id``.

@@ -1,159 +1,341 @@
-"""The ``status`` check: revocation and suspension by Bitstring Status List.
+"""Revocation and suspension: Bitstring Status List entries, checked live.
 
-For each ``BitstringStatusListEntry`` of a credential, the status list
-credential comes from the source the caller passes in. It is verified like
-any credential (proof, issuer key, validity period), must come from the
-credential's own issuer and serve the entry's purpose, and is then read at
-the entry's index.
+A credential's ``credentialStatus`` entries name a status list credential
+by URL. The list is fetched through the fence (only from origins the trust
+registry lists for the issuer), its own signature and issuer are checked,
+and it is cached with the instant it was fetched, so a report can show its
+age. Anything that stops the list from being read fails closed: the
+credential is then reported as not checked, never as "not revoked".
 
-The check fails closed: a list that cannot be obtained, does not verify, or
-is malformed in any way fails it with the reason. Only a clear bit in a
-valid list counts as "not revoked" or "not suspended".
+In offline mode nothing is fetched: the cached copy is used, however old,
+and its age is shown; with no cached copy the check fails.
 """
 
+import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from credentials.datamodel import issuer_id
-from credentials.errors import StatusListInvalid
+from credentials.datamodel import as_list, issuer_id
 from credentials.status_list import (
-    REVOCATION,
-    SUSPENSION,
-    StatusEntry,
-    get_bit,
-    parse_status_entries,
-    read_list_credential,
+    Bitstring,
+    StatusListError,
+    decode_list,
+    parse_index,
+    read_status,
 )
-from verifier.results import VerificationResult
+from verifier.errors import FetchError
+from verifier.fetch import FencedFetcher
 
-StatusListSource = Callable[[str], Any]
-"""Returns the status list credential published at a URL (parsed JSON), or
-raises when it cannot be obtained. It must never fetch from an address the
-caller has not allowed."""
+logger = logging.getLogger(__name__)
 
-VerifyListCredential = Callable[[Any], VerificationResult]
+STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
+STATUS_LIST_TYPE = "BitstringStatusListCredential"
+SUPPORTED_PURPOSES = ("revocation", "suspension")
+DEFAULT_MAX_AGE = timedelta(minutes=5)
 
-CHECK_ID = "status"
+# Verifies a fetched status list credential and returns the problems found
+# (empty when it verified).
+ListVerifier = Callable[[dict[str, Any]], list[str]]
 
-# The report's word for a set bit, by purpose.
-_SET_MEANS = {REVOCATION: "revoked", SUSPENSION: "suspended"}
+
+class StatusUnavailable(Exception):
+    """A status list that could not be fetched, verified or read."""
 
 
-class StatusCache:
-    """Status list credentials already obtained and verified in one run.
+@dataclass(frozen=True)
+class CachedStatusList:
+    """A verified status list credential and when it was fetched."""
 
-    A presentation of a whole passport names the same few lists for every
-    credential, so each list is fetched and verified once.
-    """
+    url: str
+    issuer: str
+    purpose: str
+    bitstring: Bitstring
+    fetched_at: datetime
+    valid_until: datetime | None = None
+
+    def age(self, now: datetime) -> timedelta:
+        """Return how long ago the list was fetched."""
+        return max(now - self.fetched_at, timedelta(0))
+
+
+class StatusListStore(Protocol):
+    """Where fetched lists are kept between verifications."""
+
+    def get(self, url: str) -> CachedStatusList | None: ...
+
+    def put(self, entry: CachedStatusList) -> None: ...
+
+
+class MemoryStatusListStore:
+    """A per-process store of fetched lists."""
 
     def __init__(self) -> None:
-        self._lists: dict[str, tuple[Any, str | None]] = {}
+        self._entries: dict[str, CachedStatusList] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> CachedStatusList | None:
+        with self._lock:
+            return self._entries.get(url)
+
+    def put(self, entry: CachedStatusList) -> None:
+        with self._lock:
+            self._entries[entry.url] = entry
+
+
+def describe_age(age: timedelta) -> str:
+    """Return an age such as ``3 minutes`` or ``2 days`` in words."""
+    seconds = int(age.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+class StatusListCache:
+    """Fetches, verifies and caches status lists.
+
+    :param fetcher: the fenced fetcher; None means offline.
+    :param max_age: a cached list younger than this is used without a fetch.
+    :param offline: never fetch; use cached lists of any age.
+    :param verify_list: checks a fetched list credential's proof and returns
+        the problems found; the pipeline passes its own verification.
+    """
+
+    def __init__(
+        self,
+        fetcher: FencedFetcher | None,
+        *,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+        offline: bool = False,
+        store: StatusListStore | None = None,
+        verify_list: ListVerifier | None = None,
+    ) -> None:
+        self.fetcher = fetcher
+        self.max_age = max_age
+        self.offline = offline or fetcher is None
+        self.store = store or MemoryStatusListStore()
+        self.verify_list = verify_list
 
     def get(
-        self, url: str, source: StatusListSource, verify: VerifyListCredential
-    ) -> tuple[Any, str | None]:
-        """Return the list credential at ``url`` and the reason it is unusable."""
-        if url not in self._lists:
-            self._lists[url] = _obtain(url, source, verify)
-        return self._lists[url]
+        self,
+        url: str,
+        *,
+        issuer: str,
+        purpose: str,
+        allowed_origins: tuple[str, ...],
+        now: datetime,
+        verify_list: ListVerifier | None = None,
+    ) -> CachedStatusList:
+        """Return the list at ``url``, fetching it when the cached copy is stale.
+
+        :raises StatusUnavailable: naming why the list cannot be used.
+        """
+        cached = self.store.get(url)
+        if cached is not None and (
+            cached.issuer != issuer or cached.purpose != purpose
+        ):
+            cached = None
+        if self.offline:
+            if cached is None:
+                raise StatusUnavailable(
+                    f"Offline, and no copy of the status list {url!r} was cached."
+                )
+            return cached
+        if cached is not None and cached.age(now) < self.max_age:
+            return cached
+        assert self.fetcher is not None
+        try:
+            fetched = self.fetcher.fetch_json(url, allowed_origins)
+        except FetchError as error:
+            logger.warning("status list unavailable url=%s: %s", url, error)
+            raise StatusUnavailable(str(error)) from error
+        entry = self._read_list(
+            url, fetched.document, issuer, purpose, now, verify_list or self.verify_list
+        )
+        self.store.put(entry)
+        return entry
+
+    def _read_list(
+        self,
+        url: str,
+        document: Any,
+        issuer: str,
+        purpose: str,
+        now: datetime,
+        verify_list: ListVerifier | None,
+    ) -> CachedStatusList:
+        if not isinstance(document, dict):
+            raise StatusUnavailable(f"The status list at {url!r} is not a JSON object.")
+        if STATUS_LIST_TYPE not in as_list(document.get("type")):
+            raise StatusUnavailable(
+                f"The document at {url!r} has type {document.get('type')!r}, not "
+                f"{STATUS_LIST_TYPE!r}."
+            )
+        list_issuer = issuer_id(document)
+        if list_issuer != issuer:
+            raise StatusUnavailable(
+                f"The status list at {url!r} was issued by {list_issuer!r}, not by "
+                f"the credential's issuer {issuer!r}."
+            )
+        if verify_list is None:
+            raise StatusUnavailable(
+                f"The status list at {url!r} could not be verified: no verifier "
+                "was configured."
+            )
+        problems = verify_list(document)
+        if problems:
+            raise StatusUnavailable(
+                f"The status list at {url!r} failed verification: " + " ".join(problems)
+            )
+        subject = document.get("credentialSubject")
+        if not isinstance(subject, dict):
+            raise StatusUnavailable(
+                f"The status list at {url!r} has no single credentialSubject."
+            )
+        purposes = as_list(subject.get("statusPurpose"))
+        if purpose not in purposes:
+            raise StatusUnavailable(
+                f"The status list at {url!r} is for {subject.get('statusPurpose')!r}, "
+                f"not {purpose!r}."
+            )
+        size = subject.get("statusSize", 1)
+        if not isinstance(size, int) or size < 1:
+            raise StatusUnavailable(
+                f"The status list at {url!r} has statusSize {size!r}; expected a "
+                "positive integer."
+            )
+        try:
+            bitstring = decode_list(subject.get("encodedList"), status_size=size)
+        except StatusListError as error:
+            raise StatusUnavailable(str(error)) from error
+        return CachedStatusList(
+            url=url,
+            issuer=issuer,
+            purpose=purpose,
+            bitstring=bitstring,
+            fetched_at=now,
+        )
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """The result of the status check, with a reason code for reports.
+
+    ``reason`` is one of ``"ok"``, ``"no-status"``, ``"not-checked"``,
+    ``"revoked"``, ``"suspended"`` or ``"unavailable"``.
+    """
+
+    passed: bool
+    reason: str
+    message: str
+    warning: bool = False
+
+
+def status_entries(document: dict[str, Any]) -> list[Any]:
+    """Return the ``credentialStatus`` entries of a credential."""
+    if "credentialStatus" not in document:
+        return []
+    return as_list(document["credentialStatus"])
 
 
 def check_status(
-    result: VerificationResult,
-    credential: dict[str, Any],
+    document: dict[str, Any],
     *,
-    source: StatusListSource | None,
-    verify: VerifyListCredential,
-    cache: StatusCache | None = None,
-) -> None:
-    """Add the ``status`` check for ``credential`` to ``result``."""
-    try:
-        entries = parse_status_entries(credential)
-    except StatusListInvalid as error:
-        result.add(
-            CHECK_ID, False, f"The credential's status entry is invalid: {error}"
-        )
-        return
-    if not entries:
-        result.add(
-            CHECK_ID,
-            True,
-            "The credential has no status list entry, so its issuer cannot "
-            "revoke or suspend it.",
-        )
-        return
-    if source is None:
-        result.add(
-            CHECK_ID,
-            False,
-            "Revocation and suspension were not checked: no status list "
-            "source was given, so this result cannot show them.",
-            severity="warning",
-        )
-        return
+    lists: StatusListCache | None,
+    allowed_origins: tuple[str, ...],
+    now: datetime,
+    verify_list: ListVerifier | None = None,
+) -> StatusOutcome:
+    """Check every status entry of ``document`` against its list.
 
-    cache = cache or StatusCache()
-    findings = []
-    for entry in entries:
-        problem = _entry_problem(credential, entry, source, verify, cache)
-        if problem is not None:
-            result.add(CHECK_ID, False, problem)
-            return
-        findings.append(f"not {_SET_MEANS.get(entry.purpose, entry.purpose)}")
-    result.add(
-        CHECK_ID,
-        True,
-        f"The issuer's status lists say: {' and '.join(findings)}.",
+    :param lists: the status list cache; None when the verification runs
+        with no status source at all (an offline QR code), which is reported
+        as a warning that live status was not checked.
+    """
+    entries = status_entries(document)
+    if not entries:
+        return StatusOutcome(
+            True,
+            "no-status",
+            "The credential has no status entry, so its issuer cannot revoke "
+            "or suspend it.",
+        )
+    if lists is None:
+        return StatusOutcome(
+            False,
+            "not-checked",
+            "Live status was not checked: this verification ran without access "
+            "to the issuer's status list, so a revocation or suspension would "
+            "not show.",
+            warning=True,
+        )
+    issuer = issuer_id(document) or ""
+    notes = []
+    for position, entry in enumerate(entries, start=1):
+        outcome = _check_entry(
+            entry, position, issuer, lists, allowed_origins, now, verify_list
+        )
+        if isinstance(outcome, StatusOutcome):
+            return outcome
+        notes.append(outcome)
+    return StatusOutcome(
+        True, "ok", "Not revoked or suspended: " + "; ".join(notes) + "."
     )
 
 
-def _entry_problem(
-    credential: dict[str, Any],
-    entry: StatusEntry,
-    source: StatusListSource,
-    verify: VerifyListCredential,
-    cache: StatusCache,
-) -> str | None:
-    list_credential, unusable = cache.get(entry.list_url, source, verify)
-    if unusable is not None:
-        return unusable
-    if issuer_id(list_credential) != issuer_id(credential):
-        return (
-            f"The {entry.purpose} status list {entry.list_url!r} was issued by "
-            f"{issuer_id(list_credential)!r}, not by the credential's issuer "
-            f"{issuer_id(credential)!r}, so it cannot speak for it."
+def _check_entry(
+    entry: Any,
+    position: int,
+    issuer: str,
+    lists: StatusListCache,
+    allowed_origins: tuple[str, ...],
+    now: datetime,
+    verify_list: ListVerifier | None,
+) -> StatusOutcome | str:
+    where = f"Status entry {position}"
+    if not isinstance(entry, dict) or entry.get("type") != STATUS_ENTRY_TYPE:
+        return StatusOutcome(
+            False,
+            "unavailable",
+            f"{where} is not a {STATUS_ENTRY_TYPE}, so the status cannot be read.",
         )
+    purpose = entry.get("statusPurpose")
+    if purpose not in SUPPORTED_PURPOSES:
+        return StatusOutcome(
+            False,
+            "unavailable",
+            f"{where} has statusPurpose {purpose!r}; only revocation and "
+            "suspension are supported.",
+        )
+    url = entry.get("statusListCredential")
     try:
-        bits, _ = read_list_credential(list_credential, entry.purpose)
-        is_set = get_bit(bits, entry.index)
-    except StatusListInvalid as error:
-        return (
-            f"The {entry.purpose} status list {entry.list_url!r} is unusable: {error}"
+        index = parse_index(entry.get("statusListIndex"))
+        status_list = lists.get(
+            url if isinstance(url, str) else repr(url),
+            issuer=issuer,
+            purpose=purpose,
+            allowed_origins=allowed_origins,
+            now=now,
+            verify_list=verify_list,
         )
-    if is_set:
-        meaning = _SET_MEANS.get(entry.purpose, f"marked for {entry.purpose}")
-        return (
-            f"The issuer has {meaning} this credential (entry {entry.index} of "
-            f"{entry.list_url})."
+        value = read_status(status_list.bitstring, index)
+    except (StatusListError, StatusUnavailable) as error:
+        return StatusOutcome(
+            False,
+            "unavailable",
+            f"The {purpose} status could not be read, so the credential is not "
+            f"accepted: {error}",
         )
-    return None
-
-
-def _obtain(
-    url: str, source: StatusListSource, verify: VerifyListCredential
-) -> tuple[Any, str | None]:
-    try:
-        list_credential = source(url)
-    except Exception as error:  # any failure to obtain the list fails closed
-        return None, f"The status list {url!r} could not be fetched: {error}"
-    if not isinstance(list_credential, dict):
-        return None, f"The status list {url!r} is not a JSON object."
-    checked = verify(list_credential)
-    if not checked.verified:
-        failures = "; ".join(
-            f"{check.id}: {check.message}"
-            for check in checked.checks
-            if not check.passed and check.severity == "error"
+    age = describe_age(status_list.age(now))
+    if value:
+        reason = "revoked" if purpose == "revocation" else "suspended"
+        return StatusOutcome(
+            False,
+            reason,
+            f"The issuer has {reason} this credential (status list fetched {age} ago).",
         )
-        return None, f"The status list {url!r} failed verification ({failures})"
-    return list_credential, None
+    return f"{purpose} list fetched {age} ago"

@@ -1,5 +1,6 @@
 """Tables of the staff wallet: the holder's identity and received credentials."""
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import Text, UniqueConstraint
@@ -8,6 +9,11 @@ from sqlmodel import Column, Field, SQLModel
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def new_public_id() -> str:
+    """Return a random id for URLs: 22 URL-safe characters, 128 bits."""
+    return secrets.token_urlsafe(16)
 
 
 class Wallet(SQLModel, table=True):
@@ -23,7 +29,11 @@ class Wallet(SQLModel, table=True):
 
 
 class WalletCredential(SQLModel, table=True):
-    """A credential received into a wallet, kept as the exact JSON text signed."""
+    """A credential received into a wallet, kept as the exact JSON text signed.
+
+    ``public_id`` names the credential in wallet URLs; it is random, so a URL
+    reveals nothing about the credential or its holder.
+    """
 
     __tablename__ = "wallet_credential"
     __table_args__ = (UniqueConstraint("wallet_id", "credential_id"),)
@@ -31,5 +41,8 @@ class WalletCredential(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     wallet_id: int = Field(foreign_key="wallet.id", index=True)
     credential_id: str = Field(index=True)
+    public_id: str = Field(
+        default_factory=new_public_id, unique=True, index=True, max_length=32
+    )
     document: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = Field(default_factory=_now)

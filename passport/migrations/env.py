@@ -42,15 +42,36 @@ def run_migrations() -> None:
     assert url is not None
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a SQLite table by copying it and
+            # dropping the original, which foreign keys from other tables
+            # would block. The check after the migrations keeps integrity.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
             render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            _check_sqlite_foreign_keys(connection)
     engine.dispose()
+
+
+def _check_sqlite_foreign_keys(connection: Any) -> None:
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    connection.commit()
+    if violations:
+        raise RuntimeError(
+            f"The migrations left {len(violations)} rows whose foreign keys point "
+            f"nowhere, first {tuple(violations[0])!r}; restore the database "
+            "from its backup and report the migration."
+        )
 
 
 run_migrations()

@@ -186,7 +186,6 @@ def random_training_case(rng: random.Random) -> Case:
     credential = build_training_credential(
         credential_id=random_uuid_urn(rng),
         issuer_id=issuer.did,
-        issuer_name=random_name(rng, allow_controls=False) + " NHS Foundation Trust",
         holder_id=holder.did,
         display_name=random_name(rng, allow_controls=False),
         subject=subject,

@@ -62,9 +62,7 @@ def test_issue_returns_201_signed(client, auth, seeded_database_url):
     with platform_sources(seeded_database_url) as sources:
         result = verify_credential(
             signed,
-            resolve_did=sources.resolve_did,
-            registry=sources.registry,
-            status_lists=sources.status_list,
+            **sources,
         )
     assert result.verified, [c for c in result.checks if not c.passed]
 
@@ -305,9 +303,7 @@ def test_status_revoke_then_verify_fails(client, auth, seeded_database_url):
     with platform_sources(seeded_database_url) as sources:
         result = verify_credential(
             signed,
-            resolve_did=sources.resolve_did,
-            registry=sources.registry,
-            status_lists=sources.status_list,
+            **sources,
         )
     assert "revoked" in result.check("status").message
 

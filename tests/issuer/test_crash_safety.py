@@ -151,9 +151,7 @@ def check_exactly_once(engine, database_url: str, report: Path) -> None:
     with platform_sources(database_url) as sources:
         result = verify_credential(
             json.loads(signed[0]),
-            resolve_did=sources.resolve_did,
-            registry=sources.registry,
-            status_lists=sources.status_list,
+            **sources,
         )
     assert result.verified, [check for check in result.checks if not check.passed]
 

@@ -104,9 +104,7 @@ def test_claimed_credentials_verify(
     with platform_sources(seeded_database_url) as sources:
         verified = verify_credential(
             document,
-            resolve_did=sources.resolve_did,
-            registry=sources.registry,
-            status_lists=sources.status_list,
+            **sources,
         )
 
     assert verified.verified, [c for c in verified.checks if not c.passed]

@@ -152,9 +152,7 @@ def test_bound_staff_get_signed_credentials(
     with platform_sources(seeded_database_url) as sources:
         result = verify_credential(
             json.loads(signed[0].document),
-            resolve_did=sources.resolve_did,
-            registry=sources.registry,
-            status_lists=sources.status_list,
+            **sources,
         )
     assert result.verified, [c for c in result.checks if not c.passed]
 

@@ -87,6 +87,25 @@ def test_organisation_by_either_did(session, key_store):
     assert organisation_by_did(session, "did:key:z6Mkother") is None
 
 
+def test_document_records_key_history(session, key_store):
+    organisation = new_organisation(session, key_store)
+    rotate_key(
+        session,
+        key_store,
+        organisation,
+        actor="system",
+        at=T0 + timedelta(days=30, microseconds=250_000),
+    )
+
+    key_1, key_2 = did_document(session, organisation)["verificationMethod"]
+
+    assert key_1["created"] == "2026-01-01T00:00:00Z"
+    # Retirement rounds up to the next whole second, because proofs made in
+    # the second of the rotation were still made by the current key.
+    assert key_1["revoked"] == "2026-01-31T00:00:01Z"
+    assert key_2["created"] == "2026-01-31T00:00:00Z"
+
+
 def test_rotation_keeps_old_key_for_assertions(session, key_store):
     organisation = new_organisation(session, key_store)
 
@@ -178,8 +197,12 @@ def test_compromise_current_key_rotates(session, key_store):
     assert result.new_method_id == f"{organisation.did}#key-2"
     assert f"{organisation.did}#key-1" in result.method_ids
     assert f"{organisation.did_key}#{organisation.did_key[8:]}" in result.method_ids
-    assert document["verificationMethod"][0]["revoked"] == "2026-01-11T00:00:00Z"
-    assert "revoked" not in document["verificationMethod"][1]
+    key_1, key_2 = document["verificationMethod"]
+    assert key_1["compromised"] == "2026-01-11T00:00:00Z"
+    assert "revoked" in key_1
+    assert "compromised" not in key_2
+    assert "revoked" not in key_2
+    assert key_2["created"] <= key_1["revoked"]
 
 
 def test_compromise_retired_key_keeps_current(session, key_store):

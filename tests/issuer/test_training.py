@@ -23,7 +23,6 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 ISSUER_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 HOLDER_DID = "did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG"
 CREDENTIAL_ID = "urn:uuid:0c3b5d7e-8f4a-4b2c-9d1e-6a7b8c9d0e1f"
-ISSUER_NAME = "Chelmer Valley Hospitals NHS Foundation Trust"
 
 
 def static_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -51,7 +50,6 @@ def build(
     arguments: dict[str, Any] = {
         "credential_id": CREDENTIAL_ID,
         "issuer_id": ISSUER_DID,
-        "issuer_name": ISSUER_NAME,
         "holder_id": HOLDER_DID,
         "display_name": display_name,
         "subject": subject or subject_by_code("FS"),
@@ -97,7 +95,7 @@ def test_build_shape_fire_safety() -> None:
         "id": CREDENTIAL_ID,
         "type": ["VerifiableCredential", "OpenBadgeCredential", "TrainingCredential"],
         "name": "Fire Safety",
-        "issuer": {"id": ISSUER_DID, "type": ["Profile"], "name": ISSUER_NAME},
+        "issuer": {"id": ISSUER_DID, "type": ["Profile"]},
         "validFrom": "2025-02-14T00:00:00Z",
         "validUntil": "2027-02-14T00:00:00Z",
         "credentialSubject": {
@@ -199,12 +197,6 @@ def test_build_display_name_nfc() -> None:
     credential = build(display_name="Zoe\u0308 EXAMPLE")
 
     assert credential["credentialSubject"]["name"] == "Zo\u00eb EXAMPLE"
-
-
-def test_build_issuer_name_nfc() -> None:
-    credential = build(issuer_name="Ysbyty Sia\u0302n")
-
-    assert credential["issuer"]["name"] == "Ysbyty Si\u00e2n"
 
 
 def test_build_display_name_spaces() -> None:

@@ -89,7 +89,7 @@ def test_document_lists_methods_by_relationship():
     assert all(m["controller"] == did for m in document["verificationMethod"])
 
 
-def test_document_marks_revoked_method():
+def test_document_carries_key_history():
     did = "did:web:example.org:orgs:acme"
     pair = Ed25519KeyPair.generate()
     document = build_did_document(
@@ -99,12 +99,17 @@ def test_document_marks_revoked_method():
                 f"{did}#key-1",
                 pair.public_key_multibase,
                 ("assertionMethod",),
+                created="2026-01-01T00:00:00Z",
                 revoked="2026-04-01T09:30:00Z",
+                compromised="2026-03-01T00:00:00Z",
             )
         ],
     )
 
-    assert document["verificationMethod"][0]["revoked"] == "2026-04-01T09:30:00Z"
+    method = document["verificationMethod"][0]
+    assert method["created"] == "2026-01-01T00:00:00Z"
+    assert method["revoked"] == "2026-04-01T09:30:00Z"
+    assert method["compromised"] == "2026-03-01T00:00:00Z"
 
 
 def test_cached_resolver_did_key_locally():
@@ -113,6 +118,15 @@ def test_cached_resolver_did_key_locally():
     document = CachedDidResolver()(pair.did)
 
     assert document["id"] == pair.did
+
+
+def test_cached_resolver_adds_did_key_history():
+    pair = Ed25519KeyPair.generate()
+    history = {pair.verification_method_id: {"compromised": "2026-03-01T00:00:00Z"}}
+
+    document = CachedDidResolver(did_key_history=history)(pair.did)
+
+    assert document["verificationMethod"][0]["compromised"] == "2026-03-01T00:00:00Z"
 
 
 def test_cached_resolver_did_web_from_cache():

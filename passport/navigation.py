@@ -1,0 +1,33 @@
+"""The platform's main navigation, shown by role in the shared layout.
+
+Each feature package adds its own line to :data:`NAV_LINKS`. A link shows
+for accounts holding any of its roles; the home page sends a signed-in
+account to the first link it may see.
+"""
+
+from dataclasses import dataclass
+
+from accounts.roles import Role
+from accounts.service import AccountView
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A main navigation entry: its label, Flask endpoint and roles."""
+
+    label: str
+    endpoint: str
+    roles: tuple[str, ...]
+
+
+NAV_LINKS: tuple[NavLink, ...] = (
+    NavLink("My training passport", "wallet.index", (Role.STAFF,)),
+    NavLink("Verify a credential", "hr.verify", (Role.HR,)),
+)
+
+
+def links_for(account: AccountView | None) -> list[NavLink]:
+    """Return the links ``account`` may see, in order (none when signed out)."""
+    if account is None:
+        return []
+    return [link for link in NAV_LINKS if account.has_role(*link.roles)]

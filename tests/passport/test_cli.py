@@ -1,0 +1,187 @@
+"""The ``passport`` command line, run in process through click's runner."""
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from passport.cli import main
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "peer"
+SEED = "11" * 32
+INSIDE_VALIDITY = "2026-01-01T00:00:00Z"
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    # Point the database at an empty folder, so the issuer registry the
+    # verifier reads is empty and no file outside tmp_path is touched.
+    monkeypatch.setenv("PASSPORT_DATA_DIR", str(tmp_path / "data"))
+    return CliRunner()
+
+
+def test_keys_generate_from_seed(runner, tmp_path):
+    out = tmp_path / "key.json"
+    result = runner.invoke(
+        main, ["keys", "generate", "--seed", SEED, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert document["type"] == "Multikey"
+    assert document["publicKeyMultibase"].startswith("z6Mk")
+    assert document["secretKeyMultibase"].startswith("z3u2")
+    assert document["controller"] == "did:key:" + document["publicKeyMultibase"]
+    assert document["id"] == (
+        document["controller"] + "#" + document["publicKeyMultibase"]
+    )
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    again = tmp_path / "again.json"
+    runner.invoke(main, ["keys", "generate", "--seed", SEED, "--out", str(again)])
+    assert json.loads(again.read_text()) == document
+
+
+def test_keys_generate_never_overwrites(runner, tmp_path):
+    out = tmp_path / "key.json"
+    out.write_text("keep me")
+    result = runner.invoke(main, ["keys", "generate", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+    assert out.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("seed", ["11" * 31, "zz" * 32, "11" * 33])
+def test_keys_generate_bad_seed(runner, tmp_path, seed):
+    result = runner.invoke(
+        main, ["keys", "generate", "--seed", seed, "--out", str(tmp_path / "k.json")]
+    )
+    assert result.exit_code == 2
+    assert repr(seed) in result.output
+    assert not (tmp_path / "k.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("suite", "vector"),
+    [
+        ("eddsa-rdfc-2022", "training-signed-rdfc.json"),
+        ("eddsa-jcs-2022", "training-signed-jcs.json"),
+    ],
+)
+def test_sign_reproduces_vector(runner, suite, vector):
+    expected = json.loads((VECTORS / vector).read_text())
+    result = runner.invoke(
+        main,
+        [
+            "sign",
+            "--key",
+            str(VECTORS / "issuer-key.json"),
+            "--suite",
+            suite,
+            "--created",
+            expected["proof"]["created"],
+            str(VECTORS / "training-unsigned.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    signed = json.loads(result.output)
+    assert signed["issuer"] == expected["issuer"]
+    assert signed["proof"]["proofValue"] == expected["proof"]["proofValue"]
+
+
+def test_sign_bad_created(runner):
+    result = runner.invoke(
+        main,
+        [
+            "sign",
+            "--key",
+            str(VECTORS / "issuer-key.json"),
+            "--created",
+            "2025-03-14 10:00",
+            str(VECTORS / "training-unsigned.json"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "2025-03-14 10:00" in result.output
+
+
+def test_sign_then_verify(runner, tmp_path):
+    key = tmp_path / "key.json"
+    runner.invoke(main, ["keys", "generate", "--out", str(key)])
+    unsigned = json.loads((VECTORS / "training-unsigned.json").read_text())
+    source = tmp_path / "unsigned.json"
+    source.write_text(json.dumps(unsigned))
+    signed = runner.invoke(main, ["sign", "--key", str(key), str(source)])
+    assert signed.exit_code == 0, signed.output
+    path = tmp_path / "signed.json"
+    path.write_text(signed.output)
+    result = runner.invoke(main, ["verify", "--at", INSIDE_VALIDITY, str(path)])
+    assert result.exit_code == 0, result.output
+    assert "PASS  proof" in result.output
+    assert "WARN  issuer-known" in result.output
+
+
+def test_verify_json_output(runner):
+    result = runner.invoke(
+        main,
+        [
+            "verify",
+            "--json",
+            "--at",
+            INSIDE_VALIDITY,
+            str(VECTORS / "training-signed-rdfc.json"),
+        ],
+    )
+    assert result.exit_code == 0
+    output = json.loads(result.output)
+    assert output["verified"] is True
+    for check in output["checks"]:
+        assert isinstance(check["id"], str)
+        assert isinstance(check["passed"], bool)
+        assert isinstance(check["message"], str)
+
+
+def test_verify_tampered_exits_1(runner, tmp_path):
+    document = json.loads((VECTORS / "training-signed-rdfc.json").read_text())
+    document["credentialSubject"]["level"] = "3"
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(document))
+    result = runner.invoke(main, ["verify", "--at", INSIDE_VALIDITY, str(path)])
+    assert result.exit_code == 1
+    assert "FAIL  proof" in result.output
+
+
+def test_verify_presentation_needs_challenge(runner):
+    path = str(VECTORS / "presentation-signed.json")
+    result = runner.invoke(main, ["verify", path])
+    assert result.exit_code == 2
+    assert "--challenge" in result.output
+    result = runner.invoke(
+        main,
+        [
+            "verify",
+            "--challenge",
+            "3d6f1c9a-55e2-4b7e-9f60-8d2a1b0c4e11",
+            "--domain",
+            "https://hr.verifier.example",
+            "--at",
+            INSIDE_VALIDITY,
+            path,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("content", ["{broken", "", "SP1:%%%"])
+def test_verify_unreadable_exits_2(runner, tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    result = runner.invoke(main, ["verify", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_verify_missing_file_exits_2(runner, tmp_path):
+    result = runner.invoke(main, ["verify", str(tmp_path / "absent.json")])
+    assert result.exit_code == 2

@@ -1,0 +1,56 @@
+"""``passport init --demo`` on a fresh database, run twice."""
+
+from click.testing import CliRunner
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from accounts.models import UserAccount
+from issuer.models import IssuedCredential, Organisation
+from passport.cli import main
+from passport.db import make_engine
+from wallet_web.models import WalletCredential
+
+# The example export's good rows (see examples/README.md).
+EXAMPLE_GOOD_ROWS = 562
+PARTNERSHIP_SIZE = 7
+# The two demo staff members claim their credentials into wallets and
+# accept all but one (the newest, left as an offer); superseded completions
+# stay unsigned.
+
+
+def count(session, model) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_init_demo_twice(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PASSPORT_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+
+    first = runner.invoke(main, ["init", "--demo"])
+    assert first.exit_code == 0, first.output
+    assert f"0 issued, {EXAMPLE_GOOD_ROWS} waiting for a wallet" in first.output
+    assert "12 rejected" in first.output
+    assert "password" in first.output
+
+    second = runner.invoke(main, ["init", "--demo"])
+    assert second.exit_code == 0, second.output
+    assert "0 issued" in second.output
+    assert f"{EXAMPLE_GOOD_ROWS} already issued" in second.output
+
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert count(session, Organisation) == PARTNERSHIP_SIZE
+        assert count(session, IssuedCredential) == EXAMPLE_GOOD_ROWS
+        offered = session.exec(
+            select(func.count())
+            .select_from(IssuedCredential)
+            .where(IssuedCredential.delivery == "offered")
+        ).one()
+        accepted = count(session, WalletCredential)
+        emails = session.exec(select(UserAccount.email)).all()
+    engine.dispose()
+    assert offered == 2
+    assert accepted > 0
+    assert len(emails) == len(set(emails))
+    assert "hr@colne-estuary.example" in emails
