@@ -158,6 +158,25 @@ def create_account(
     return account
 
 
+def link_wallet(session: Session, account_id: int, wallet_id: int) -> None:
+    """Make ``wallet_id`` the account's wallet (the caller commits).
+
+    :raises AccountError: if the account does not exist or already has
+        another wallet.
+    """
+    account = session.get(UserAccount, account_id)
+    if account is None:
+        raise AccountError(f"No account has id {account_id}.")
+    if account.wallet_id not in (None, wallet_id):
+        raise AccountError(
+            f"Account {account_id} already has wallet {account.wallet_id}; an "
+            "account holds one wallet."
+        )
+    account.wallet_id = wallet_id
+    session.add(account)
+    session.flush()
+
+
 def find_account(session: Session, email: str) -> UserAccount | None:
     """Return the account with ``email`` (any case), or None."""
     address = normalise_email(email)

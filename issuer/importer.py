@@ -185,6 +185,7 @@ def import_training_export(
     cryptosuite: str = DEFAULT_CRYPTOSUITE,
     batch_size: int = BATCH_SIZE,
     file_name: str | None = None,
+    run_id: int | None = None,
 ) -> ImportSummary:
     """Import an ESR-style team export: one credential per good row, once.
 
@@ -196,6 +197,8 @@ def import_training_export(
     :param as_of: the import's reference date; achievements after it are
         rejected (default: today in UTC).
     :param workers: processes that sign in parallel (1 signs in this one).
+    :param run_id: an import run made by :func:`start_import_run` to carry
+        on with (default: a new one).
     :raises issuer.esr_export.ExportFormatError: if the header is unusable;
         nothing is imported then.
     """
@@ -210,9 +213,11 @@ def import_training_export(
         owns_source = False
 
     summary = ImportSummary(report_path=str(report_path) if report_path else None)
-    run = _start_run(session, organisation, name, actor, summary.report_path)
-    assert run.id is not None
-    summary.run_id = run.id
+    if run_id is None:
+        run_id = start_import_run(
+            session, organisation, name, actor=actor, report_path=summary.report_path
+        )
+    summary.run_id = run_id
     counter = _CountingReader(binary)
     report = ImportReport(report_path) if report_path else None
     opened: Generator[ExportRow | RowError, None, None] | None = None
@@ -237,7 +242,7 @@ def import_training_export(
                 summary,
                 report,
                 actor,
-                run.id,
+                run_id,
             )
             pending: list[ExportRow] = []
             for item in rows:
@@ -257,10 +262,10 @@ def import_training_export(
         if report is not None:
             report.discard()
         try:
-            _finish_run(session, run.id, summary, "failed", error=str(error)[:1000])
+            _finish_run(session, run_id, summary, "failed", error=str(error)[:1000])
         except SQLAlchemyError as finish_error:
             logger.warning(
-                "import run %s could not be marked failed: %s", run.id, finish_error
+                "import run %s could not be marked failed: %s", run_id, finish_error
             )
         raise
     finally:
@@ -272,14 +277,14 @@ def import_training_export(
 
     if report is not None:
         report.close()
-    _finish_run(session, run.id, summary, "finished")
+    _finish_run(session, run_id, summary, "finished")
     if progress is not None:
         progress(summary.rows_read, counter.count)
     logger.info(
         "import finished org=%s run=%s rows=%d issued=%d waiting=%d already=%d "
         "rejected=%d",
         organisation.slug,
-        run.id,
+        run_id,
         summary.rows_read,
         summary.issued,
         summary.waiting,
@@ -289,13 +294,18 @@ def import_training_export(
     return summary
 
 
-def _start_run(
+def start_import_run(
     session: Session,
     organisation: Organisation,
     file_name: str,
+    *,
     actor: str,
-    report_path: str | None,
-) -> ImportRun:
+    report_path: str | None = None,
+) -> int:
+    """Record an import about to start, and commit, so a page can follow it.
+
+    :returns: the run's id.
+    """
     assert organisation.id is not None
     run = ImportRun(
         organisation_id=organisation.id,
@@ -305,6 +315,17 @@ def _start_run(
     )
     session.add(run)
     session.commit()
+    assert run.id is not None
+    return run.id
+
+
+def import_run(
+    session: Session, organisation: Organisation, run_id: int
+) -> ImportRun | None:
+    """Return one of the organisation's import runs, or None."""
+    run = session.get(ImportRun, run_id)
+    if run is None or run.organisation_id != organisation.id:
+        return None
     return run
 
 

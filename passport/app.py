@@ -112,6 +112,8 @@ BLUEPRINTS = (
     "verifier.api:bp",
     "issuer.public:bp",
     "issuer.api:bp",
+    "issuer.admin:bp",
+    "issuer.claim_views:bp",
 )
 
 # Blueprints serving JSON APIs to other systems. Their callers authenticate

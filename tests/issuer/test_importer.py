@@ -348,3 +348,33 @@ def test_status_indexes_unique_after_import(seeded_session, key_store, chelmer):
     entries = seeded_session.exec(select(StatusEntry)).all()
     assert len(entries) == 2 * 562
     assert len({(e.status_list_id, e.list_index) for e in entries}) == len(entries)
+
+
+def test_compromise_lists_signed_credentials(
+    seeded_session, key_store, chelmer, tmp_path
+):
+    from datetime import UTC, datetime, timedelta
+
+    from issuer.organisations import compromised_key_credentials, mark_key_compromised
+
+    bind_holders(seeded_session, chelmer, [99000001])
+    run(seeded_session, key_store, chelmer, synthetic(tmp_path, 2, subjects=3))
+    signed = seeded_session.exec(
+        select(IssuedCredential.id).where(IssuedCredential.delivery == "offered")
+    ).all()
+
+    result = mark_key_compromised(
+        seeded_session,
+        key_store,
+        chelmer,
+        chelmer.verification_method_id,
+        since=datetime.now(UTC) - timedelta(hours=1),
+        reason="test",
+        actor="t",
+    )
+
+    assert sorted(result.affected_credential_ids) == sorted(signed)
+    assert len(signed) == 3
+    assert sorted(compromised_key_credentials(seeded_session, chelmer)) == sorted(
+        signed
+    )
