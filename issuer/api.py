@@ -264,9 +264,9 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _status_purposes(option: Any) -> tuple[str, ...]:
+def _status_purposes(option: Any) -> tuple[str, ...] | None:
     if option is None:
-        return PURPOSES
+        return None
     entries = option if isinstance(option, list) else [option]
     purposes = []
     for entry in entries:

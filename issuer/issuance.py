@@ -28,6 +28,7 @@ from audit.log import Event, record_events
 from credentials.datamodel import check_credential, issuer_id
 from credentials.errors import CredentialError
 from credentials.proofs import add_proof
+from credentials.status_list import PURPOSES
 from issuer.errors import CredentialConflict, CredentialRejected, IssuerForbidden
 from issuer.esr_export import ExportRow
 from issuer.models import IssuedCredential, Organisation, StaffRecord
@@ -389,7 +390,7 @@ def issue_credential(
     credential: dict[str, Any],
     *,
     cryptosuite: str = DEFAULT_CRYPTOSUITE,
-    status_purposes: tuple[str, ...] = ("revocation", "suspension"),
+    status_purposes: tuple[str, ...] | None = None,
     actor: str,
     delivery: str = RETURNED,
     at: datetime | None = None,
@@ -398,8 +399,11 @@ def issue_credential(
 
     The issuer defaults to the organisation's did:web; a given issuer must
     be one of its DIDs. A missing ``id`` becomes a new ``urn:uuid``. Status
-    list entries are added for ``status_purposes``; the credential must not
-    bring its own.
+    list entries are added for ``status_purposes`` (default: revocation and
+    suspension under the did:web, none under the did:key); the credential
+    must not bring its own. The status lists are signed under the
+    organisation's did:web, and verifiers require a list to come from the
+    credential's issuer, so a did:key credential cannot carry status.
 
     :returns: the signed credential.
     :raises CredentialRejected: naming what is wrong with the credential.
@@ -420,6 +424,14 @@ def issue_credential(
             f"This token issues as {organisation.slug!r}, whose DIDs are "
             f"{', '.join(organisation_dids(organisation))}; it cannot issue as "
             f"{issuer!r}."
+        )
+    if status_purposes is None:
+        status_purposes = PURPOSES if issuer == organisation.did else ()
+    elif status_purposes and issuer != organisation.did:
+        raise CredentialRejected(
+            f"Status lists are published under {organisation.did!r}, so a "
+            f"credential issued as {issuer!r} cannot have a credentialStatus; "
+            "issue it as the did:web, or without status options."
         )
     unsigned.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
     problems = check_credential(unsigned)

@@ -97,10 +97,28 @@ def test_issue_as_did_key(client, auth, seeded_app):
 
     response = issue(client, auth, {"credential": credential(issuer=did_key)})
 
+    signed = response.get_json()["verifiableCredential"]
     assert response.status_code == 201
-    assert response.get_json()["verifiableCredential"]["proof"][
-        "verificationMethod"
-    ].startswith(did_key)
+    assert signed["proof"]["verificationMethod"].startswith(did_key)
+    assert "credentialStatus" not in signed
+
+
+def test_issue_as_did_key_with_status_400(client, auth, seeded_app):
+    with Session(seeded_app.extensions["platform"].engine) as session:
+        did_key = get_organisation(session, "chelmer-valley").did_key
+    status = {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}
+
+    response = issue(
+        client,
+        auth,
+        {
+            "credential": credential(issuer=did_key),
+            "options": {"credentialStatus": status},
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Status lists are published under" in response.get_json()["message"]
 
 
 @pytest.mark.parametrize(
