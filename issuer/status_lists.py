@@ -185,8 +185,8 @@ def reserve_status_entries(
     """Give each credential an index in a list of each purpose, in one go.
 
     A batch of credentials takes a run of consecutive positions of a list's
-    permutation with one update, which is what lets a bulk import allocate
-    cheaply; the indexes at those positions are still random.
+    permutation with one update, which lets a bulk import allocate cheaply.
+    The indexes at those positions are still random.
 
     :returns: the ``credentialStatus`` entries of each credential, by id.
     """
@@ -233,7 +233,7 @@ def _take_indexes(
             continue
         wanted = min(count - len(taken), open_list.free)
         # Incrementing under the condition takes the row's lock, so two
-        # processes never receive the same positions; if another process
+        # processes never receive the same positions. If another process
         # filled the list meanwhile, the loop looks again.
         allocated = session.execute(
             update(StatusList)

@@ -1,10 +1,10 @@
 """Verification as the command line and the platform run it.
 
 This wraps :mod:`verifier` with what a deployment adds: reading wallet QR
-payloads, telling credentials from presentations, and what the platform's
-database knows: the partnership's issuers (both DIDs of each), the did:web
-documents of its own organisations with their key history, and their
-status lists. Nothing here fetches from the network: a did:web or status
+payloads, telling credentials from presentations, and the platform's own
+records: the partnership's issuers (both DIDs of each), the did:web
+documents of its organisations with their key history, and their status
+lists. Nothing here fetches from the network: a did:web or status
 list URL the platform does not hold fails its check.
 """
 
@@ -115,13 +115,13 @@ class PlatformStatusListStore:
         )
 
     def put(self, entry: CachedStatusList) -> None:
-        """Keep nothing: the database already holds the issuer's lists."""
+        """Keep nothing, because the database already stores the issuer's lists."""
 
 
 def sources_from_engine(engine: Engine) -> dict[str, Any]:
     """Return the verification options the platform's database supplies.
 
-    The result holds ``registry``, ``resolve_did`` and ``status_lists``, ready
+    The result contains ``registry``, ``resolve_did`` and ``status_lists``, ready
     to pass to :func:`verifier.verify_credential` and the other entry points.
     """
     registry = registry_from_engine(engine)

@@ -68,7 +68,7 @@ def index() -> str:
             credentials = list_wallet_credentials(
                 db, wallet_id, datetime.now(UTC), _issuer_names()
             )
-            # What the issuers say since: superseded by a newer completion,
+            # The issuers' later decisions: superseded by a newer completion,
             # revoked or suspended.
             issuer_states = credential_states(
                 db, [credential.credential_id for credential in credentials]

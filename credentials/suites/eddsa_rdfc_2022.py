@@ -5,10 +5,13 @@ configuration takes the document's ``@context`` and is canonicalized the same
 way; the hash data is SHA-256(proof configuration) || SHA-256(document).
 """
 
+import functools
 import hashlib
+import json
 from typing import Any
 
 from credentials.canonicalization import canonicalize_rdfc
+from credentials.document_loader import DEFAULT_LOADER
 
 NAME = "eddsa-rdfc-2022"
 
@@ -39,7 +42,18 @@ def canonical_proof_config(
     """
     config = dict(proof_config)
     config["@context"] = document.get("@context")
+    if loader is None or loader is DEFAULT_LOADER:
+        # Signing a batch repeats one configuration (same key, time and
+        # contexts) for every document, so its canonical form is computed
+        # once. The bundled loader never changes, so the result cannot
+        # differ between calls.
+        return _canonical_bundled(json.dumps(config, sort_keys=True))
     return canonicalize_rdfc(config, loader).encode("utf-8")
+
+
+@functools.lru_cache(maxsize=64)
+def _canonical_bundled(config_json: str) -> bytes:
+    return canonicalize_rdfc(json.loads(config_json)).encode("utf-8")
 
 
 def hash_data(
