@@ -1,6 +1,7 @@
 """Small builders shared by the issuer tests."""
 
 import json
+from typing import Any
 
 from sqlmodel import Session
 
@@ -28,3 +29,20 @@ def issued_with_status(
     session.add(credential)
     session.commit()
     return credential, entries
+
+
+def verify_with_platform(database_url: str, document: dict) -> Any:
+    """Verify ``document`` as the platform does, a day into its validity.
+
+    The synthetic exports date completions relative to a fixed reference
+    day, so verifying at the real clock would fail some as expired.
+    """
+    from datetime import timedelta
+
+    from credentials.datetimes import parse_date_time_stamp
+    from passport.verification import platform_sources
+    from verifier import verify_credential
+
+    now = parse_date_time_stamp(document["validFrom"]) + timedelta(days=1)
+    with platform_sources(database_url) as sources:
+        return verify_credential(document, now=now, **sources)

@@ -21,11 +21,10 @@ from sqlmodel import Session
 
 from audit.log import recent_entries, verify_chain
 from examples.synthetic_export import export_rows, write_export
-from passport.verification import platform_sources
 from tests.conftest import TEST_PASSPHRASE
 from tests.issuer.conftest import BASE_URL
+from tests.issuer.helpers import verify_with_platform
 from tests.issuer.test_importer import bind_holders
-from verifier import verify_credential
 
 PASSPORT = Path(sys.executable).with_name("passport")
 STAFF = 60
@@ -122,8 +121,10 @@ def check_exactly_once(engine, database_url: str, report: Path) -> None:
         ).scalar_one()
         signed = (
             connection.execute(
+                # Newest expiry first: some synthetic completions have expired.
                 text(
-                    "SELECT document FROM issued_credential WHERE delivery = 'offered'"
+                    "SELECT document FROM issued_credential "
+                    "WHERE delivery = 'offered' ORDER BY valid_until DESC"
                 )
             )
             .scalars()
@@ -148,11 +149,7 @@ def check_exactly_once(engine, database_url: str, report: Path) -> None:
         rejected = [row for row in csv.DictReader(handle) if row["kind"] == "rejected"]
     assert len(rejected) == STAFF * SUBJECTS // BAD_EVERY
 
-    with platform_sources(database_url) as sources:
-        result = verify_credential(
-            json.loads(signed[0]),
-            **sources,
-        )
+    result = verify_with_platform(database_url, json.loads(signed[0]))
     assert result.verified, [check for check in result.checks if not check.passed]
 
 

@@ -24,10 +24,9 @@ from issuer.errors import ClaimCodeInvalid, CredentialNotFound, IssuerError
 from issuer.importer import import_training_export, reference_secret
 from issuer.models import ClaimCode, IssuedCredential
 from issuer.status_lists import change_status
-from passport.verification import platform_sources
 from tests.conftest import TEST_PASSPHRASE
 from tests.issuer.conftest import BASE_URL
-from verifier import verify_credential
+from tests.issuer.helpers import verify_with_platform
 from wallet_web.service import wallet_credentials
 
 SECRET = reference_secret(TEST_PASSPHRASE)
@@ -101,11 +100,7 @@ def test_claimed_credentials_verify(
     seeded_session.commit()
     document = json.loads(pending_offers(seeded_session, result.wallet_id)[0].document)
 
-    with platform_sources(seeded_database_url) as sources:
-        verified = verify_credential(
-            document,
-            **sources,
-        )
+    verified = verify_with_platform(seeded_database_url, document)
 
     assert verified.verified, [c for c in verified.checks if not c.passed]
 
