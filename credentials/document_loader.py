@@ -13,7 +13,7 @@ import copy
 import json
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from credentials.errors import ContextNotAllowed
@@ -27,10 +27,17 @@ TRAINING_V1 = "https://staff-passport.example/contexts/training/v1"
 RemoteDocument = dict[str, Any]
 
 
+# The package is installed as files (setuptools package data), so a path
+# beside this module finds the contexts. importlib.resources would too, but
+# its first call imports zipfile and more, which cost a fresh process about
+# 1.5 ms on the first verification.
+CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
+
+
 @cache
 def bundled_context_files() -> dict[str, str]:
     """Return the bundled context URLs mapped to their file names."""
-    index = resources.files("credentials").joinpath("contexts", "index.json")
+    index = CONTEXTS_DIR / "index.json"
     mapping: dict[str, str] = json.loads(index.read_text(encoding="utf-8"))
     return mapping
 
@@ -38,8 +45,20 @@ def bundled_context_files() -> dict[str, str]:
 @cache
 def _bundled_document(url: str) -> Any:
     file_name = bundled_context_files()[url]
-    path = resources.files("credentials").joinpath("contexts", file_name)
+    path = CONTEXTS_DIR / file_name
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def shared_bundled_document(url: str) -> Any:
+    """Return the parsed bundled document at ``url`` without copying it.
+
+    The value is shared by every caller and must not be modified.
+
+    :raises ContextNotAllowed: if ``url`` is not bundled.
+    """
+    if url not in bundled_context_files():
+        raise ContextNotAllowed(url)
+    return _bundled_document(url)
 
 
 def bundled_document(url: str) -> Any:
@@ -58,6 +77,10 @@ class StaticDocumentLoader:
     :param extra: more documents to serve, by URL, for example a trust's
         cached ``did:web`` document or a test context. They are served as
         given and never fetched.
+
+    NOTE: pyld 3.3 keeps "static" documents in a process-wide cache keyed by
+    URL, so an extra document served at a bundled URL may be ignored in
+    favour of the bundled one that an earlier call loaded.
     """
 
     def __init__(self, extra: Mapping[str, Any] | None = None) -> None:
@@ -67,6 +90,10 @@ class StaticDocumentLoader:
         """Return whether ``url`` would be served."""
         return url in self._extra or url in bundled_context_files()
 
+    def serves_bundled(self, url: str) -> bool:
+        """Return whether ``url`` is served from the bundle, not from ``extra``."""
+        return url not in self._extra and url in bundled_context_files()
+
     def __call__(
         self, url: str, options: Mapping[str, Any] | None = None
     ) -> RemoteDocument:
@@ -75,7 +102,7 @@ class StaticDocumentLoader:
         elif url in bundled_context_files():
             # pyld does not modify loaded documents, so the cached parse is
             # shared instead of copied on every call.
-            document = _bundled_document(url)
+            document = shared_bundled_document(url)
         else:
             raise ContextNotAllowed(url)
         return {

@@ -13,13 +13,14 @@ Only a single proof object is supported; proof sets and chains (a list under
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
-from credentials.canonicalization import expand
+from credentials.canonicalization import QuadMemo, check_safe_mode
 from credentials.datamodel import as_list, is_url
 from credentials.datetimes import format_date_time_stamp, parse_date_time_stamp
 from credentials.errors import InvalidDateTime, ProofError
-from credentials.suites import cryptosuite_for, eddsa_rdfc_2022, hash_data_for
+from credentials.suites import cryptosuite_for, hash_data_for
 from keys.did_key import did_of, resolve_did_key
 from keys.errors import InvalidKey, InvalidMultibase
 from keys.multibase import decode_base58btc, encode_base58btc
@@ -115,13 +116,11 @@ def add_proof(
         config["domain"] = domain
 
     unsecured = _without_proof(document)
-    # Safe mode for both suites. The rdfc suite expands the document in safe
-    # mode while hashing it, so only JCS, which does not read contexts to
-    # sign, needs the separate check: an undefined term would still be
-    # meaningless to every JSON-LD reader.
-    if cryptosuite != eddsa_rdfc_2022.NAME:
-        expand(unsecured, loader)
-    signature = signer.sign(suite.hash_data(unsecured, config, loader))
+    # Safe mode for both suites: JCS does not read contexts to sign, but an
+    # undefined term would still be meaningless to every JSON-LD reader.
+    memo: QuadMemo = {}
+    check_safe_mode(unsecured, loader, memo)
+    signature = signer.sign(suite.hash_data(unsecured, config, loader, memo))
     secured = dict(unsecured)
     secured["proof"] = {
         **suite.proof_options(unsecured, config),
@@ -200,6 +199,16 @@ def parse_proof(document: dict[str, Any]) -> Proof:
     )
 
 
+# did:key documents are derived from the DID alone, so their keys are kept.
+# The bound stops a stream of new keys from growing the cache without limit.
+MAX_CACHED_DID_KEYS = 4096
+
+
+@lru_cache(maxsize=MAX_CACHED_DID_KEYS)
+def _did_key_method(method_id: str, proof_purpose: str) -> Ed25519PublicMultikey:
+    return _resolve_method(method_id, proof_purpose, resolve_did_key)
+
+
 def resolve_verification_method(
     method_id: str,
     proof_purpose: str,
@@ -214,21 +223,14 @@ def resolve_verification_method(
     :raises ProofError: if the DID cannot be resolved, the id is absent, the
         method is not listed for ``proof_purpose``, or its key is not Ed25519.
     """
-    return find_verification_method(method_id, proof_purpose, resolve_did)[0]
+    if resolve_did is resolve_did_key:
+        return _did_key_method(method_id, proof_purpose)
+    return _resolve_method(method_id, proof_purpose, resolve_did)
 
 
-def find_verification_method(
-    method_id: str,
-    proof_purpose: str,
-    resolve_did: DidResolver = resolve_did_key,
-) -> tuple[Ed25519PublicMultikey, dict[str, Any]]:
-    """Return the key ``method_id`` names and its entry in the DID document.
-
-    The entry carries what the document says about the key besides its
-    value, such as ``revoked`` for a compromised key.
-
-    :raises ProofError: as :func:`resolve_verification_method` does.
-    """
+def _resolve_method(
+    method_id: str, proof_purpose: str, resolve_did: DidResolver
+) -> Ed25519PublicMultikey:
     did = did_of(method_id)
     try:
         did_document = resolve_did(did)
@@ -268,12 +270,11 @@ def find_verification_method(
             "only Multikey Ed25519 keys are supported."
         )
     try:
-        key = Ed25519PublicMultikey.from_multibase(
+        return Ed25519PublicMultikey.from_multibase(
             method.get("publicKeyMultibase"),  # type: ignore[arg-type]
             controller=method["controller"],
             id=method_id,
         )
-        return key, method
     except (InvalidKey, InvalidMultibase) as error:
         raise ProofError(
             f"Verification method {method_id!r} is not usable: {error}"
@@ -309,8 +310,11 @@ def verify_signature(
     proof: Proof,
     public_key: Ed25519PublicMultikey,
     loader: Any = None,
+    memo: QuadMemo | None = None,
 ) -> bool:
     """Return whether ``proof`` is a valid signature over ``document``.
+
+    :param memo: quads found while checking the same document's contexts.
 
     :raises ProofError: if the proof's contexts do not match the document.
     :raises ContextNotAllowed, UndefinedTerm, MalformedDocument: if the
@@ -319,7 +323,7 @@ def verify_signature(
     unsecured = unsecured_for_verification(document, proof)
     config = dict(proof.config)
     config.pop("@context", None)
-    hash_data = hash_data_for(proof.cryptosuite)(unsecured, config, loader)
+    hash_data = hash_data_for(proof.cryptosuite)(unsecured, config, loader, memo)
     return public_key.verify(proof.proof_value, hash_data)
 
 

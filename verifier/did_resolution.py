@@ -13,7 +13,6 @@ Each verification method may carry its own history, which the
 which signatures are not to be trusted), all XSD dateTimeStamps.
 """
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,12 +22,16 @@ from credentials.datamodel import as_list
 from credentials.datetimes import parse_date_time_stamp
 from credentials.errors import CredentialError
 from keys.did_key import DID_KEY_PREFIX, resolve_did_key
+from verifier.bounded_cache import BoundedCache
 from verifier.errors import FetchError
 from verifier.fetch import FencedFetcher
 from verifier.registry import EMPTY_REGISTRY, IssuerRegistry, origin_of
 
 DID_WEB_PREFIX = "did:web:"
 DEFAULT_MAX_AGE = timedelta(minutes=10)
+# did:web documents kept per process; the partnership has a few dozen
+# members, so this bound is only reached by a stream of unknown DIDs.
+MAX_CACHED_DID_DOCUMENTS = 1024
 
 
 class DidResolutionError(Exception):
@@ -114,8 +117,9 @@ class DidResolver:
         self.registry = registry
         self.max_age = max_age
         self._documents = dict(documents or {})
-        self._cache: dict[str, tuple[datetime, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+        self._cache: BoundedCache[tuple[datetime, dict[str, Any]]] = BoundedCache(
+            MAX_CACHED_DID_DOCUMENTS
+        )
 
     def __call__(self, did: str) -> dict[str, Any]:
         """Return the DID document of ``did``.
@@ -138,8 +142,7 @@ class DidResolver:
 
     def _resolve_web(self, did: str) -> dict[str, Any]:
         now = datetime.now(UTC)
-        with self._lock:
-            cached = self._cache.get(did)
+        cached = self._cache.get(did)
         if cached is not None and now - cached[0] < self.max_age:
             return cached[1]
         if self.fetcher is None:
@@ -159,8 +162,7 @@ class DidResolver:
             raise DidResolutionError(
                 f"The document at {url!r} is not the DID document of {did!r}."
             )
-        with self._lock:
-            self._cache[did] = (now, document)
+        self._cache.put(did, (now, document))
         return document
 
     def _url_for(self, did: str, origins: tuple[str, ...]) -> str:

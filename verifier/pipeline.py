@@ -25,7 +25,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from credentials.canonicalization import expand
+from credentials.canonicalization import QuadMemo, check_safe_mode, pinned_quads
 from credentials.datamodel import (
     as_list,
     check_credential,
@@ -124,22 +124,41 @@ def parse_json_document(
 def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
     """Raise :class:`MalformedDocument` if ``document`` nests deeper than
     ``limit`` or contains a string that UTF-8 cannot encode (a lone surrogate)."""
-    stack = [(document, 1)]
+    stack = [(document, 1)] if isinstance(document, dict | list) else []
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, str):
-            _check_encodable(value)
-        elif isinstance(value, dict | list) and depth > limit:
+        if depth > limit:
             raise MalformedDocument(
                 f"The document nests objects and arrays more than {limit} levels deep."
             )
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend(
+            (item, depth + 1) for item in items if isinstance(item, dict | list)
+        )
+    try:
+        # One pass in C finds whether any key or string has a lone surrogate.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        _find_unencodable(document)
+    except (TypeError, ValueError):
+        # Not JSON (a caller's Python object): the data model checks report it.
+        pass
+
+
+def _find_unencodable(document: Any) -> None:
+    """Raise :class:`MalformedDocument` naming the first lone surrogate."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            _check_encodable(value)
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str):
                     _check_encodable(key)
-                stack.append((item, depth + 1))
+                stack.append(item)
         elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+            stack.extend(value)
 
 
 def _check_encodable(text: str) -> None:
@@ -172,9 +191,20 @@ def _context_urls(value: Any) -> list[str]:
 
 
 def _check_contexts(
-    result: VerificationResult, document: dict[str, Any], loader: Any
+    result: VerificationResult,
+    document: dict[str, Any],
+    loader: Any,
+    memo: QuadMemo,
 ) -> bool:
-    refused = [url for url in _context_urls(document) if not loader.allows(url)]
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    # Every context of a document that converts on the fast path is pinned,
+    # so only the proof's own contexts are left to look at.
+    scope = (
+        document
+        if pinned_quads(unsecured, loader, memo) is None
+        else (document.get("proof"))
+    )
+    refused = [url for url in _context_urls(scope) if not loader.allows(url)]
     if refused:
         result.add(
             "contexts-allowed",
@@ -184,7 +214,7 @@ def _check_contexts(
         )
         return False
     try:
-        expand({k: v for k, v in document.items() if k != "proof"}, loader)
+        check_safe_mode(unsecured, loader, memo)
     except (ContextNotAllowed, UndefinedTerm) as error:
         result.add("contexts-allowed", False, str(error))
         return False
@@ -208,6 +238,7 @@ def _check_proof(
     controller_role: str,
     resolve_did: DidResolver,
     loader: Any,
+    memo: QuadMemo,
 ) -> Proof | None:
     """Add the ``proof`` and ``verification-method`` checks; return the proof."""
     try:
@@ -237,7 +268,7 @@ def _check_proof(
         )
     else:
         try:
-            valid = verify_signature(document, proof, key, loader)
+            valid = verify_signature(document, proof, key, loader, memo)
         except CredentialError as error:
             result.add("proof", False, f"The signature could not be checked: {error}")
         else:
@@ -442,7 +473,8 @@ def _verify_well_formed_credential(
     status_lists: StatusListCache | None,
 ) -> None:
     proof = None
-    if not _check_contexts(result, document, loader):
+    memo: QuadMemo = {}
+    if not _check_contexts(result, document, loader, memo):
         _skip(
             result,
             ("proof", "verification-method"),
@@ -457,6 +489,7 @@ def _verify_well_formed_credential(
             controller_role="issuer",
             resolve_did=resolve_did,
             loader=loader,
+            memo=memo,
         )
 
     _check_key_period(result, document, proof, resolve_did)
@@ -578,7 +611,8 @@ def verify_presentation(
 
     holder = _holder_id(document)
     proof = None
-    if _check_contexts(result, document, loader):
+    memo: QuadMemo = {}
+    if _check_contexts(result, document, loader, memo):
         proof = _check_proof(
             result,
             document,
@@ -587,6 +621,7 @@ def verify_presentation(
             controller_role="holder",
             resolve_did=resolve_did,
             loader=loader,
+            memo=memo,
         )
     else:
         _skip(

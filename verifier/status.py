@@ -12,7 +12,6 @@ and its age is shown; with no cached copy the check fails.
 """
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from credentials.status_list import (
     parse_index,
     read_status,
 )
+from verifier.bounded_cache import BoundedCache
 from verifier.errors import FetchError
 from verifier.fetch import FencedFetcher
 
@@ -69,20 +69,29 @@ class StatusListStore(Protocol):
     def put(self, entry: CachedStatusList) -> None: ...
 
 
-class MemoryStatusListStore:
-    """A per-process store of fetched lists."""
+# The decoded lists one process keeps, bounded by total decoded size. 64 MiB
+# is room for 4,096 lists of the minimum 16 KiB, which by our estimate is
+# far more than a partnership of a few dozen issuers publishes.
+MAX_STORED_LIST_BYTES = 64 * 1024 * 1024
 
-    def __init__(self) -> None:
-        self._entries: dict[str, CachedStatusList] = {}
-        self._lock = threading.Lock()
+
+class MemoryStatusListStore:
+    """A per-process store of fetched lists, bounded by their decoded size.
+
+    :param max_bytes: the most decoded list bytes kept; the least recently
+        used list leaves first.
+    """
+
+    def __init__(self, max_bytes: int = MAX_STORED_LIST_BYTES) -> None:
+        self._entries: BoundedCache[CachedStatusList] = BoundedCache(
+            max_bytes, weigh=lambda entry: len(entry.bitstring.data)
+        )
 
     def get(self, url: str) -> CachedStatusList | None:
-        with self._lock:
-            return self._entries.get(url)
+        return self._entries.get(url)
 
     def put(self, entry: CachedStatusList) -> None:
-        with self._lock:
-            self._entries[entry.url] = entry
+        self._entries.put(entry.url, entry)
 
 
 def describe_age(age: timedelta) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from credentials.errors import UnsupportedCryptosuite
 from credentials.suites import eddsa_jcs_2022, eddsa_rdfc_2022
 
-HashData = Callable[[dict[str, Any], dict[str, Any], Any], bytes]
+# hash_data(document, proof_config, loader, memo) -> 64 bytes
+HashData = Callable[[dict[str, Any], dict[str, Any], Any, Any], bytes]
 ProofOptions = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 

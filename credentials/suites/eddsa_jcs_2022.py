@@ -31,9 +31,16 @@ def proof_options(
 
 
 def hash_data(
-    document: dict[str, Any], proof_config: dict[str, Any], loader: Any = None
+    document: dict[str, Any],
+    proof_config: dict[str, Any],
+    loader: Any = None,
+    memo: Any = None,
 ) -> bytes:
-    """Return the 64 bytes that the Ed25519 signature covers."""
+    """Return the 64 bytes that the Ed25519 signature covers.
+
+    ``loader`` and ``memo`` are accepted for a common signature with the
+    rdfc suite; JCS reads neither.
+    """
     config = proof_options(document, proof_config)
     proof_hash = hashlib.sha256(canonicalize_jcs(config)).digest()
     document_hash = hashlib.sha256(canonicalize_jcs(document)).digest()

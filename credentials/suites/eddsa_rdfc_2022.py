@@ -5,13 +5,10 @@ configuration takes the document's ``@context`` and is canonicalized the same
 way; the hash data is SHA-256(proof configuration) || SHA-256(document).
 """
 
-import functools
 import hashlib
-import json
 from typing import Any
 
-from credentials.canonicalization import canonicalize_rdfc
-from credentials.document_loader import DEFAULT_LOADER
+from credentials.canonicalization import QuadMemo, canonicalize_rdfc
 
 NAME = "eddsa-rdfc-2022"
 
@@ -27,9 +24,11 @@ def proof_options(
     return dict(proof_config)
 
 
-def transform(document: dict[str, Any], loader: Any = None) -> bytes:
+def transform(
+    document: dict[str, Any], loader: Any = None, memo: QuadMemo | None = None
+) -> bytes:
     """Return the RDFC-1.0 canonical N-Quads of ``document`` as UTF-8."""
-    return canonicalize_rdfc(document, loader).encode("utf-8")
+    return canonicalize_rdfc(document, loader, memo).encode("utf-8")
 
 
 def canonical_proof_config(
@@ -42,26 +41,22 @@ def canonical_proof_config(
     """
     config = dict(proof_config)
     config["@context"] = document.get("@context")
-    if loader is None or loader is DEFAULT_LOADER:
-        # Signing a batch repeats one configuration (same key, time and
-        # contexts) for every document, so its canonical form is computed
-        # once. The bundled loader never changes, so the result cannot
-        # differ between calls.
-        return _canonical_bundled(json.dumps(config, sort_keys=True))
     return canonicalize_rdfc(config, loader).encode("utf-8")
 
 
-@functools.lru_cache(maxsize=64)
-def _canonical_bundled(config_json: str) -> bytes:
-    return canonicalize_rdfc(json.loads(config_json)).encode("utf-8")
-
-
 def hash_data(
-    document: dict[str, Any], proof_config: dict[str, Any], loader: Any = None
+    document: dict[str, Any],
+    proof_config: dict[str, Any],
+    loader: Any = None,
+    memo: QuadMemo | None = None,
 ) -> bytes:
-    """Return the 64 bytes that the Ed25519 signature covers."""
+    """Return the 64 bytes that the Ed25519 signature covers.
+
+    :param memo: quads of ``document`` found earlier in the same
+        verification, if any.
+    """
     proof_hash = hashlib.sha256(
         canonical_proof_config(proof_config, document, loader)
     ).digest()
-    document_hash = hashlib.sha256(transform(document, loader)).digest()
+    document_hash = hashlib.sha256(transform(document, loader, memo)).digest()
     return proof_hash + document_hash

@@ -193,9 +193,13 @@ def test_expired_registry_rejected():
 
 
 def test_malformed_member_rejected():
-    bad = TrustedIssuer("not-a-did", "Nobody")
+    # An absolute IRI that is not a DID: a relative id could not be signed at
+    # all, because JSON-LD safe mode rejects relative IRIs.
+    bad = TrustedIssuer("https://nobody.example/issuer", "Nobody")
 
-    with pytest.raises(RegistryDocumentInvalid, match="member 1 has id 'not-a-did'"):
+    with pytest.raises(
+        RegistryDocumentInvalid, match="member 1 has id 'https://nobody.example/issuer'"
+    ):
         load_registry_credential(
             publish(members=[bad]), publisher_did=PARTNERSHIP.controller, now=NOW
         )
