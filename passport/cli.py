@@ -284,8 +284,11 @@ def _safe_url(url: str) -> str:
 )
 @click.option(
     "--workers",
+    default=1,
+    show_default=True,
     type=click.IntRange(1, 64),
-    help="Processes that sign in parallel (default: one per CPU).",
+    help="Processes that sign in parallel. Signing costs less than the "
+    "database work of a row, so more than one rarely helps.",
 )
 @click.option(
     "--batch-size",
@@ -299,7 +302,7 @@ def issue_command(
     org_slug: str,
     as_of: datetime | None,
     report_path: Path | None,
-    workers: int | None,
+    workers: int,
     batch_size: int,
     file: Path,
 ) -> None:
@@ -316,7 +319,7 @@ def issue_command(
         file,
         as_of=as_of.date() if as_of else None,
         report_path=report_path,
-        workers=workers or os.cpu_count() or 1,
+        workers=workers,
         batch_size=batch_size,
     )
 
