@@ -4,8 +4,8 @@ A whole trust sends tens of thousands of staff with a dozen subjects each.
 This script writes such a file, streaming, from a seed, so the same
 arguments always give the same bytes:
 
-    python examples/synthetic_export.py --staff 40000 --output trust.csv
-    python examples/synthetic_export.py --staff 1000 --bad-every 50 --output x.csv
+    .venv/bin/python examples/synthetic_export.py --staff 40000 --output trust.csv
+    .venv/bin/python examples/synthetic_export.py --staff 1000 --bad-every 50 --output x.csv
 
 Every person is fictional: names come from an obviously synthetic pool and
 employee numbers start with 99. The file has a UTF-8 byte order mark, CRLF
@@ -26,21 +26,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO
 
-HEADER = (
-    "Employee Number",
-    "Assignment Number",
-    "Full Name",
-    "Organisation",
-    "Position Title",
-    "Staff Group",
-    "Competence Name",
-    "Competence Status",
-    "Achievement Date",
-    "Expiry Date",
-    "Learning Source",
-    "Last Updated By",
-    "VPD",
-)
+from issuer.esr_export import EXPECTED_COLUMNS
+
+# The team export's header, in ESR's column order.
+HEADER = EXPECTED_COLUMNS
 
 # A dozen CSTF subjects a ward nurse holds, with the ESR national names and
 # refresher intervals in months (as in issuer/data/cstf_subjects.csv).

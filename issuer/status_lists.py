@@ -332,7 +332,12 @@ def publish_status_list(
     *,
     at: datetime | None = None,
 ) -> None:
-    """Sign the list's current bits as its status list credential."""
+    """Sign the list's current bits as its status list credential.
+
+    NOTE: the credential carries no ``validUntil``, so a verifier handed an
+    old copy cannot tell that it is stale; re-signing every list on a
+    schedule with a short validity period would close that gap.
+    """
     at = (at or datetime.now(UTC)).replace(microsecond=0)
     signer = signer_for(session, key_store, organisation, None)
     unsigned = build_list_credential(

@@ -302,21 +302,24 @@ def test_claim_code_for_unknown_employee(client, seeded):
     assert "no staff record for that employee number" in response.get_data(as_text=True)
 
 
-def test_claim_creates_account_and_offers(client, seeded):
-    code = claim_code(client, seeded)
-    page = client.get("/claim").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-    response = client.post(
+def claim_with_new_account(client, code, email="new.starter@nhs-staff.example"):
+    """Claim ``code`` through the form, creating an account, as a browser would."""
+    return client.post(
         "/claim",
         data={
-            "csrf_token": token,
+            "csrf_token": csrf_token(client, "/claim"),
             "code": code,
-            "email": "new.starter@nhs-staff.example",
+            "email": email,
             "password": PASSWORD,
             "confirm": PASSWORD,
         },
     )
+
+
+def test_claim_creates_account_and_offers(client, seeded):
+    code = claim_code(client, seeded)
+
+    response = claim_with_new_account(client, code)
     offers = client.get("/claim/offers").get_data(as_text=True)
 
     assert response.status_code == 302
@@ -328,16 +331,8 @@ def test_claim_code_works_once(client, seeded):
     code = claim_code(client, seeded)
     for attempt in range(2):
         client.post("/sign-out", data={"csrf_token": csrf_token(client, "/claim")})
-        token = csrf_token(client, "/claim")
-        response = client.post(
-            "/claim",
-            data={
-                "csrf_token": token,
-                "code": code,
-                "email": f"person{attempt}@nhs-staff.example",
-                "password": PASSWORD,
-                "confirm": PASSWORD,
-            },
+        response = claim_with_new_account(
+            client, code, f"person{attempt}@nhs-staff.example"
         )
 
     assert response.status_code == 400
@@ -346,17 +341,7 @@ def test_claim_code_works_once(client, seeded):
 
 def test_accept_and_decline_offers(client, seeded):
     code = claim_code(client, seeded)
-    token = csrf_token(client, "/claim")
-    client.post(
-        "/claim",
-        data={
-            "csrf_token": token,
-            "code": code,
-            "email": "new.starter@nhs-staff.example",
-            "password": PASSWORD,
-            "confirm": PASSWORD,
-        },
-    )
+    claim_with_new_account(client, code)
     offers = client.get("/claim/offers").get_data(as_text=True)
     first, second = re.findall(r'data-credential="([^"]+)"', offers)[:2]
 
