@@ -5,7 +5,8 @@ This script writes such a file, streaming, from a seed, so the same
 arguments always give the same bytes:
 
     .venv/bin/python examples/synthetic_export.py --staff 40000 --output trust.csv
-    .venv/bin/python examples/synthetic_export.py --staff 1000 --bad-every 50 --output x.csv
+    .venv/bin/python examples/synthetic_export.py --staff 1000 --bad-every 50 \
+        --output bad.csv
 
 Every person is fictional: names come from an obviously synthetic pool and
 employee numbers start with 99. The file has a UTF-8 byte order mark, CRLF

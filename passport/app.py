@@ -114,6 +114,8 @@ BLUEPRINTS = (
     "issuer.api:bp",
     "issuer.admin:bp",
     "issuer.claim_views:bp",
+    "workflows.views:bp",
+    "workflows.api:bp",
 )
 
 # Blueprints serving JSON APIs to other systems. Their callers authenticate

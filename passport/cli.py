@@ -357,6 +357,8 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "issuer.cli:credentials_group",
     "issuer.cli:claims",
     "issuer.cli:tokens",
+    "workflows.cli:workflows_group",
+    "workflows.cli:scheduler_command",
 )
 
 

@@ -31,6 +31,7 @@ from issuer.service import (
 from keys.store import KeyStore
 from passport.db import make_engine, session_scope
 from passport.settings import Settings
+from workflows.demo import seed_care_demo
 
 EXAMPLE_EXPORT = (
     Path(__file__).resolve().parent.parent
@@ -225,6 +226,11 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
         for email, name, role, slug in (HR_ACCOUNT, ADMIN_ACCOUNT):
             _ensure_account(session, email, name, role, slug)
             sign_ins.append((role_label(role).lower(), email))
+    seed_care_demo(
+        engine,
+        [email for label, email in sign_ins if label.startswith("staff")],
+        echo=echo,
+    )
     engine.dispose()
 
     echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")

@@ -25,6 +25,7 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("Verify a credential", "hr.verify", (Role.HR,)),
     NavLink("Credential offers", "delivery.offers", (Role.STAFF,)),
     NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
+    NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
 )
 
 

@@ -1,0 +1,229 @@
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from sqlmodel import Session, func, select
+
+from passport.cli import main
+from tests.workflows.conftest import definition, start
+from workflows.definitions import bundled_definitions, parse_definition
+from workflows.errors import DefinitionConflict, DefinitionInvalid
+from workflows.fhir import plan_definition
+from workflows.models import WorkflowDefinition, WorkflowTimer
+
+VALID = """
+id: short-protocol
+version: 1
+title: Short protocol
+sources: [{title: Test, url: "https://example.org/test"}]
+organisations: [hospital]
+action:
+  - id: assess
+    type: task
+    title: Assess
+    participant: {role: rn, organisation: hospital}
+    timing: {due: PT6H}
+  - id: pause
+    type: wait
+    timing: {duration: PT1H}
+"""
+
+INVALID = """
+id: broken
+version: 1
+title: Broken
+sources: [{title: Test, url: "https://example.org/test"}]
+organisations: [hospital]
+forms:
+  score: {fields: [{id: a, type: integer}], scores: {total: "a +"}}
+action:
+  - id: assess
+    type: task
+    title: Assess
+    participant: {role: rn, organisation: hospital}
+    timing: {due: "6 hours"}
+  - id: assess
+    type: parallel
+    selectionBehavior: some
+    action: [{id: only, type: wait, timing: {duration: P1D}}]
+  - id: refer
+    type: task
+    title: Refer
+    participant: {role: sw, organisation: council}
+"""
+
+
+def test_invalid_definition_lists_every_error():
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_definition(INVALID)
+
+    errors = caught.value.errors
+    assert (
+        "action[0].timing.due: expected an ISO 8601 duration such as 'PT6H', got \"6 hours\""
+        in errors
+    )
+    assert (
+        'action[1].selectionBehavior: expected one of "all", "any", got "some"'
+        in errors
+    )
+    assert "action[1].action: needs at least 2 items, got 1" in errors
+    assert "action[1].id: 'assess' is already the id of action[0]" in errors
+    assert "forms.score.scores.total: 'a +' is not valid CEL at column 3" in errors
+    assert any(
+        error.startswith("action[2]: organisation 'council'") for error in errors
+    )
+    assert len(errors) == 6
+
+
+def test_validate_command_exit_codes(tmp_path: Path):
+    valid = tmp_path / "valid.yaml"
+    valid.write_text(VALID)
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_text(INVALID)
+    runner = CliRunner()
+
+    passed = runner.invoke(main, ["workflows", "validate", str(valid)])
+    failed = runner.invoke(main, ["workflows", "validate", str(valid), str(invalid)])
+
+    assert passed.exit_code == 0
+    assert "valid (short-protocol version 1" in passed.output
+    assert failed.exit_code == 1
+    assert "invalid.yaml: invalid, 6 errors" in failed.output
+    assert "action[0].timing.due: expected an ISO 8601 duration" in failed.output
+
+
+def test_validate_command_rejects_broken_yaml(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("id: [unclosed\n")
+
+    result = CliRunner().invoke(main, ["workflows", "validate", str(path)])
+
+    assert result.exit_code == 1
+    assert "(YAML)" in result.output
+
+
+def test_bundled_definitions_are_valid():
+    definitions = {item.id: item for item in bundled_definitions()}
+
+    assert set(definitions) == {
+        "frailty-admission",
+        "pressure-ulcer-prevention",
+        "nutrition-must",
+        "falls-multifactorial",
+        "delirium-4at",
+        "discharge-to-assess",
+    }
+    for item in definitions.values():
+        assert item.document["sources"], item.id
+        for source in item.document["sources"]:
+            assert source["url"].startswith("http"), item.id
+    called = {
+        node.spec["definition"]
+        for item in definitions.values()
+        for node in item.nodes.values()
+        if node.kind == "call"
+    }
+    assert called <= set(definitions)
+
+
+def test_identical_import_creates_nothing(workflows):
+    """Importing an identical definition twice: no new version and no
+    duplicate timers."""
+    first = definition(
+        "short-protocol",
+        [{"id": "pause", "type": "wait", "timing": {"duration": "PT1H"}}],
+    )
+    published = workflows.publish(first)
+    start(workflows, "short-protocol")
+    reordered = yaml.safe_load(yaml.safe_dump(first.document, sort_keys=True))
+
+    again = workflows.publish(definition("short-protocol", reordered["action"]))
+
+    assert published.created is True
+    assert again.created is False
+    assert again.definition_pk == published.definition_pk
+    with Session(workflows.engine) as session:
+        versions = session.exec(
+            select(func.count()).select_from(WorkflowDefinition)
+        ).one()
+        timers = session.exec(select(func.count()).select_from(WorkflowTimer)).one()
+    assert versions == 1
+    assert timers == 1
+
+
+def test_changed_content_same_version_rejected(workflows):
+    workflows.publish(
+        definition(
+            "short-protocol",
+            [{"id": "pause", "type": "wait", "timing": {"duration": "PT1H"}}],
+        )
+    )
+
+    with pytest.raises(DefinitionConflict, match="raise 'version'"):
+        workflows.publish(
+            definition(
+                "short-protocol",
+                [{"id": "pause", "type": "wait", "timing": {"duration": "PT2H"}}],
+            )
+        )
+
+
+def test_plan_definition_export_maps_blocks():
+    pressure = next(
+        d for d in bundled_definitions() if d.id == "pressure-ulcer-prevention"
+    )
+
+    resource = plan_definition(pressure)
+
+    assert resource["resourceType"] == "PlanDefinition"
+    assert resource["status"] == "active"
+    assert resource["version"] == "1"
+    assessment = resource["action"][0]
+    assert assessment["id"] == "admission_assessment"
+    assert assessment["timingDuration"] == {
+        "value": 6,
+        "unit": "h",
+        "system": "http://unitsofmeasure.org",
+        "code": "h",
+    }
+    assert assessment["participant"][0]["type"] == "practitioner"
+    care = resource["action"][2]
+    assert care["selectionBehavior"] == "all"
+    plan = next(a for a in care["action"] if a["id"] == "repositioning_plan")
+    very_high = plan["action"][0]
+    assert very_high["condition"][0]["kind"] == "applicability"
+    assert very_high["condition"][0]["expression"] == {
+        "language": "text/cel",
+        "expression": 'repositioning_plan.band == "very-high-risk"',
+    }
+    very_high_care = very_high["action"][0]
+    assert very_high_care["selectionBehavior"] == "all"
+    turns = very_high_care["action"][1]
+    assert turns["timingTiming"] == {
+        "repeat": {"frequency": 1, "period": 4, "periodUnit": "h"}
+    }
+    assert len(resource["relatedArtifact"]) == len(pressure.document["sources"])
+
+
+def test_export_command_writes_plan_definition(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("PASSPORT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'passport.db'}")
+    runner = CliRunner()
+    init = runner.invoke(main, ["init"])
+    assert init.exit_code == 0, init.output
+    imported = runner.invoke(main, ["workflows", "import"])
+    assert imported.exit_code == 0, imported.output
+    assert "published frailty-admission version 1" in imported.output
+
+    again = runner.invoke(main, ["workflows", "import"])
+    exported = runner.invoke(
+        main, ["workflows", "export", "--fhir", "--definition", "falls-multifactorial"]
+    )
+
+    assert "unchanged falls-multifactorial version 1" in again.output
+    assert exported.exit_code == 0, exported.output
+    resource = json.loads(exported.output)
+    assert resource["resourceType"] == "PlanDefinition"
+    assert resource["url"].endswith("/PlanDefinition/falls-multifactorial")

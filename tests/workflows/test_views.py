@@ -1,0 +1,412 @@
+"""The care pages and JSON API through the real app, sign-in and CSRF."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from accounts.models import UserAccount
+from passport.db import make_engine
+from tests.web_support import csrf_token, sign_in
+from workflows.clock import FakeClock
+from workflows.definitions import bundled_definitions
+from workflows.engine import WorkflowEngine
+from workflows.routing import add_membership
+
+SUBJECT = "PT-7F3K2Q"
+WATERLOW = {
+    "build": 1,
+    "skin": 1,
+    "sex": 2,
+    "age": 5,
+    "continence": 1,
+    "mobility": 3,
+    "appetite": 1,
+    "tissue_malnutrition": 0,
+    "neurological_deficit": 0,
+    "surgery_or_trauma": 0,
+    "medication": 2,
+    "ulcer_present": False,
+}
+ORGANISATIONS = {"hospital": "chelmer-valley", "community": "mid-essex-community"}
+
+
+@pytest.fixture
+def care(seeded):
+    """The bundled protocols, a nurse on ward 7, a nurse on ward 9, and a
+    pressure ulcer instance on ward 7 started seven hours ago."""
+    engine = make_engine(seeded.settings.database_url)
+    with Session(engine) as session:
+        ids = {
+            account.email: account.id for account in session.exec(select(UserAccount))
+        }
+        for role in ("registered-nurse", "healthcare-assistant"):
+            add_membership(
+                session,
+                account_id=ids[seeded.staff_email],
+                organisation="chelmer-valley",
+                role=role,
+                team="ward-7",
+            )
+        add_membership(
+            session,
+            account_id=ids[seeded.other_staff_email],
+            organisation="chelmer-valley",
+            role="registered-nurse",
+            team="ward-9",
+        )
+        session.commit()
+    earlier = WorkflowEngine(
+        engine, clock=FakeClock(datetime.now(UTC) - timedelta(hours=7))
+    )
+    for item in bundled_definitions():
+        earlier.publish(item)
+    instance_id = earlier.start(
+        "pressure-ulcer-prevention",
+        business_key="EP-1001",
+        subject_ref=SUBJECT,
+        organisations=ORGANISATIONS,
+        teams={"hospital": "ward-7"},
+    ).instance_id
+    yield {"engine": WorkflowEngine(engine), "instance": instance_id, "ids": ids}
+    engine.dispose()
+
+
+def _task_id(care, step):
+    activities = care["engine"].activities(care["instance"])
+    return next(
+        a.id for a in activities if a.node_id == step and a.status == "requested"
+    )
+
+
+def test_tasks_page_needs_sign_in(client):
+    response = client.get("/care/tasks")
+
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_my_tasks_shows_overdue_first(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+
+    page = client.get("/care/tasks").get_data(as_text=True)
+
+    assert "Pressure ulcer risk assessment (Waterlow)" in page
+    assert "care-task--overdue" in page
+    assert "Overdue" in page
+    assert SUBJECT in page
+    assert "ward-7 · registered-nurse" in page
+
+
+def test_other_ward_nurse_sees_nothing(client, seeded, care):
+    sign_in(client, seeded.other_staff_email)
+
+    page = client.get("/care/tasks").get_data(as_text=True)
+
+    assert "Pressure ulcer risk assessment" not in page
+    assert "No open tasks" in page
+
+
+def test_recording_score_validates_range(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    task_id = _task_id(care, "admission_assessment")
+    path = f"/care/tasks/{task_id}"
+    token = csrf_token(client, path)
+    values = {
+        "build": "7",
+        "skin": "1",
+        "sex": "2",
+        "age": "5",
+        "continence": "1",
+        "mobility": "3",
+        "appetite": "1",
+        "tissue_malnutrition": "0",
+        "neurological_deficit": "0",
+        "surgery_or_trauma": "0",
+        "medication": "2",
+        "ulcer_present": "no",
+    }
+
+    refused = client.post(path, data={**values, "csrf_token": token})
+    values["build"] = "1"
+    accepted = client.post(
+        path, data={**values, "csrf_token": token, "request_key": "page-key-0001"}
+    )
+
+    assert refused.status_code == 422
+    assert "field &#39;build&#39;: 7 is outside the range 0 to 3" in refused.get_data(
+        as_text=True
+    )
+    assert accepted.status_code == 302
+    variables = care["engine"].instance(care["instance"]).variables
+    assert variables["admission_assessment"]["total"] == 16
+
+
+def test_form_post_without_csrf_rejected(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    task_id = _task_id(care, "admission_assessment")
+
+    response = client.post(f"/care/tasks/{task_id}", data={"build": "1"})
+
+    assert response.status_code == 400
+    assert care["engine"].count_events(care["instance"], "task.completed") == 0
+
+
+def test_other_ward_cannot_complete(client, seeded, care):
+    sign_in(client, seeded.other_staff_email)
+    task_id = _task_id(care, "admission_assessment")
+    token = csrf_token(client, f"/care/tasks/{task_id}")
+    values = {key: str(value) for key, value in WATERLOW.items()}
+
+    response = client.post(
+        f"/care/tasks/{task_id}",
+        data={"csrf_token": token, **values},
+        follow_redirects=True,
+    )
+
+    assert "does not hold there" in response.get_data(as_text=True)
+    assert care["engine"].count_events(care["instance"], "task.completed") == 0
+
+
+def test_timeline_by_pseudonymous_reference(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+
+    page = client.get(f"/care/patients/{SUBJECT}").get_data(as_text=True)
+
+    assert f"Patient {SUBJECT}" in page
+    assert "instance.started" in page
+    assert "pressure-ulcer-prevention" in page
+
+
+def test_timeline_hidden_from_other_organisations(client, seeded, care):
+    sign_in(client, seeded.hr_email)
+
+    assert client.get(f"/care/patients/{SUBJECT}").status_code == 404
+
+
+def test_protocol_drawn_as_diagram(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+
+    page = client.get("/care/protocols/pressure-ulcer-prevention").get_data(
+        as_text=True
+    )
+
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="protocol-diagram"' in page
+    assert "every PT4H" in page
+    assert "nice.org.uk" in page
+    assert "<script" not in page
+
+
+def test_ward_metrics_charts(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+
+    page = client.get("/care/wards/chelmer-valley/ward-7").get_data(as_text=True)
+
+    assert page.count('class="chart"') == 4
+    assert "Screened within 6 hours" in page
+    assert "http://" not in re.sub(
+        r'xmlns="http://www.w3.org/2000/svg"', "", page.split("<main", 1)[1]
+    )
+
+
+def test_ward_metrics_forbidden_without_membership(client, seeded, care):
+    sign_in(client, seeded.hr_email)
+
+    assert client.get("/care/wards/chelmer-valley/ward-7").status_code == 403
+
+
+def test_api_complete_is_idempotent(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    task_id = _task_id(care, "admission_assessment")
+    token = csrf_token(client, f"/care/tasks/{task_id}")
+    headers = {"X-CSRFToken": token, "Idempotency-Key": "tablet-9c2e-0001"}
+    body = {"values": WATERLOW}
+
+    first = client.post(
+        f"/api/care/tasks/{task_id}/complete", json=body, headers=headers
+    )
+    second = client.post(
+        f"/api/care/tasks/{task_id}/complete", json=body, headers=headers
+    )
+
+    assert first.status_code == 200
+    assert second.get_json() == first.get_json()
+    assert care["engine"].count_events(care["instance"], "task.completed") == 1
+
+
+def test_api_reports_form_errors(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    task_id = _task_id(care, "admission_assessment")
+    token = csrf_token(client, f"/care/tasks/{task_id}")
+
+    response = client.post(
+        f"/api/care/tasks/{task_id}/complete",
+        json={"values": {**WATERLOW, "mobility": 9, "skin": None}},
+        headers={"X-CSRFToken": token},
+    )
+
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert "field 'mobility': 9 is outside the range 0 to 5" in errors
+    assert "field 'skin' is required" in errors
+
+
+def test_api_without_csrf_rejected(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    task_id = _task_id(care, "admission_assessment")
+
+    response = client.post(
+        f"/api/care/tasks/{task_id}/complete", json={"values": WATERLOW}
+    )
+
+    assert response.status_code == 400
+
+
+def test_api_lists_tasks_and_starts_instances(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    token = csrf_token(client, f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+
+    listed = client.get("/api/care/tasks?ward=ward-7").get_json()["tasks"]
+    started = client.post(
+        "/api/care/instances",
+        json={
+            "definition": "falls-multifactorial",
+            "businessKey": "EP-1002",
+            "subjectRef": "PT-8G4L3R",
+            "organisations": ORGANISATIONS,
+            "teams": {"hospital": "ward-7"},
+        },
+        headers={"X-CSRFToken": token},
+    )
+    again = client.post(
+        "/api/care/instances",
+        json={
+            "definition": "falls-multifactorial",
+            "businessKey": "EP-1002",
+            "subjectRef": "PT-8G4L3R",
+            "organisations": ORGANISATIONS,
+            "teams": {"hospital": "ward-7"},
+        },
+        headers={"X-CSRFToken": token},
+    )
+    history = client.get(f"/api/care/instances/{care['instance']}/history").get_json()
+    export = client.get("/api/care/definitions/falls-multifactorial/fhir").get_json()
+
+    assert [task["step"] for task in listed] == ["admission_assessment"]
+    assert listed[0]["overdue"] is True
+    assert all(task["subjectRef"] == SUBJECT for task in listed)
+    assert started.status_code == 201
+    assert again.status_code == 200
+    assert again.get_json()["instance"] == started.get_json()["instance"]
+    assert history["events"][0]["kind"] == "instance.started"
+    assert export["resourceType"] == "PlanDefinition"
+
+
+def test_api_start_rejects_nhs_number(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    token = csrf_token(client, f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+
+    response = client.post(
+        "/api/care/instances",
+        json={
+            "definition": "falls-multifactorial",
+            "businessKey": "EP-1003",
+            "subjectRef": "4857773456",
+            "organisations": ORGANISATIONS,
+        },
+        headers={"X-CSRFToken": token},
+    )
+
+    assert response.status_code == 400
+    assert "NHS number is never accepted" in response.get_json()["message"]
+
+
+def test_embedded_scheduler_fires_in_web_process(seeded, care):
+    import time
+
+    from passport.app import create_app
+    from tests.workflows.conftest import definition
+
+    app = create_app(
+        {"SETTINGS": seeded.settings, "TESTING": True, "PASSPORT_SCHEDULER": "embedded"}
+    )
+    assert "workflows.scheduler" not in app.extensions
+    app.test_client().get("/sign-in")
+    scheduler = app.extensions["workflows.scheduler"]
+    workflows = app.extensions["workflows"]
+    try:
+        assert scheduler.scheduler.running
+        workflows.publish(
+            definition(
+                "short-wait",
+                [{"id": "pause", "type": "wait", "timing": {"duration": "PT1S"}}],
+            )
+        )
+        instance_id = workflows.start(
+            "short-wait",
+            business_key="EP-WAIT",
+            subject_ref="PT-WAIT",
+            organisations={"hospital": "chelmer-valley", "council": "essex-county"},
+        ).instance_id
+        deadline = time.monotonic() + 60
+        while (
+            workflows.instance(instance_id).status != "completed"
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        second = create_app(
+            {
+                "SETTINGS": seeded.settings,
+                "TESTING": True,
+                "PASSPORT_SCHEDULER": "embedded",
+            }
+        )
+        second.test_client().get("/sign-in")
+        assert second.extensions["workflows.scheduler"] is None
+    finally:
+        scheduler.shutdown()
+    assert workflows.instance(instance_id).status == "completed"
+    assert workflows.count_events(instance_id, "wait.completed") == 1
+
+
+def test_unknown_scheduler_mode_rejected(seeded):
+    from passport.app import create_app
+
+    with pytest.raises(ValueError, match="PASSPORT_SCHEDULER is 'sometimes'"):
+        create_app(
+            {
+                "SETTINGS": seeded.settings,
+                "TESTING": True,
+                "PASSPORT_SCHEDULER": "sometimes",
+            }
+        )
+
+
+def test_api_start_rejects_bad_types(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    token = csrf_token(client, f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+
+    response = client.post(
+        "/api/care/instances",
+        json={
+            "definition": "falls-multifactorial",
+            "businessKey": "EP-1004",
+            "subjectRef": "PT-9H5M4S",
+            "organisations": ORGANISATIONS,
+            "version": "1",
+        },
+        headers={"X-CSRFToken": token},
+    )
+
+    assert response.status_code == 400
+    assert "'version' must be a whole number, got '1'" in response.get_json()["message"]
+
+
+def test_task_page_hidden_from_other_organisations(client, seeded, care):
+    sign_in(client, seeded.hr_email)
+
+    response = client.get(f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+
+    assert response.status_code == 404
+    assert SUBJECT not in response.get_data(as_text=True)

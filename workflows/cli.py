@@ -1,0 +1,360 @@
+"""The ``passport workflows`` commands and ``passport scheduler``."""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workflows.definitions import Definition, bundled_definitions, load_definition
+from workflows.errors import DefinitionInvalid, WorkflowError
+
+EXIT_VALID = 0
+EXIT_INVALID = 1
+
+
+def _workflow_engine() -> Any:
+    from passport.db import make_engine
+    from passport.settings import database_url_from_env
+    from workflows.engine import WorkflowEngine
+
+    return WorkflowEngine(make_engine(database_url_from_env(dict(os.environ))))
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, item = value.partition("=")
+        if not sep or not key or not item:
+            raise click.BadParameter(
+                f"{value!r} is not of the form NAME=VALUE", param_hint=option
+            )
+        pairs[key] = item
+    return pairs
+
+
+@click.group("workflows")
+def workflows_group() -> None:
+    """Care protocols: validate, import, export and run workflow definitions."""
+
+
+@workflows_group.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate_command(files: tuple[Path, ...]) -> None:
+    """Check definition FILES against the schema and the engine's rules.
+
+    Prints every error with the path that holds it. Exit status: 0 when
+    every file is valid, 1 when any is not.
+    """
+    invalid = 0
+    for path in files:
+        try:
+            definition = load_definition(path)
+        except DefinitionInvalid as error:
+            invalid += 1
+            click.echo(f"{path}: invalid, {len(error.errors)} errors")
+            for message in error.errors:
+                click.echo(f"  {message}")
+            continue
+        click.echo(
+            f"{path}: valid ({definition.id} version {definition.version}, "
+            f"sha256 {definition.content_hash[:16]})"
+        )
+    sys.exit(EXIT_INVALID if invalid else EXIT_VALID)
+
+
+@workflows_group.command("import")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+def import_command(files: tuple[Path, ...]) -> None:
+    """Publish definition FILES (default: the bundled protocol library).
+
+    A file whose id and version are already published with the same content
+    creates nothing; with other content it is rejected, because published
+    versions are immutable. An invalid file is rejected whole.
+    """
+    from workflows.errors import DefinitionConflict
+
+    failed = 0
+    definitions: list[tuple[str, Definition]] = []
+    if files:
+        for path in files:
+            try:
+                definitions.append((str(path), load_definition(path)))
+            except DefinitionInvalid as error:
+                failed += 1
+                click.echo(f"{path}: rejected, {len(error.errors)} errors", err=True)
+                for message in error.errors:
+                    click.echo(f"  {message}", err=True)
+    else:
+        definitions = [(f"bundled {d.id}", d) for d in bundled_definitions()]
+    engine = _workflow_engine()
+    for label, definition in definitions:
+        try:
+            result = engine.publish(definition)
+        except DefinitionConflict as error:
+            failed += 1
+            click.echo(f"{label}: rejected: {error}", err=True)
+            continue
+        state = "published" if result.created else "unchanged"
+        click.echo(f"{label}: {state} {definition.id} version {definition.version}")
+    sys.exit(EXIT_INVALID if failed else EXIT_VALID)
+
+
+@workflows_group.command("export")
+@click.option("--fhir", "fhir", is_flag=True, required=True, help="Write FHIR R4 JSON.")
+@click.option("--definition", "definition_id", help="Published definition id.")
+@click.option("--version", type=int, help="Definition version (default: newest).")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Export this definition file instead of a published definition.",
+)
+@click.option(
+    "--handoffs",
+    is_flag=True,
+    help="Export the handoff messages (ServiceRequest and Task) instead.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)
+def export_command(
+    fhir: bool,
+    definition_id: str | None,
+    version: int | None,
+    file: Path | None,
+    handoffs: bool,
+    out: Path | None,
+) -> None:
+    """Export definitions as FHIR R4 PlanDefinitions, or handoffs as Tasks.
+
+    With --definition or --file, writes one PlanDefinition; otherwise a
+    Bundle holding the newest version of every published definition.
+    """
+    from workflows.fhir import plan_definition
+
+    if file is not None:
+        try:
+            document: dict[str, Any] = plan_definition(load_definition(file))
+        except DefinitionInvalid as error:
+            raise click.BadParameter(str(error), param_hint="--file") from None
+    elif handoffs:
+        document = _handoff_bundle()
+    else:
+        engine = _workflow_engine()
+        try:
+            if definition_id is not None:
+                document = plan_definition(engine.definition(definition_id, version))
+            else:
+                newest = {row.definition_id: row for row in engine.definitions()}
+                document = {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [
+                        {
+                            "resource": plan_definition(
+                                engine.definition(key, row.version)
+                            )
+                        }
+                        for key, row in sorted(newest.items())
+                    ],
+                }
+        except WorkflowError as error:
+            raise click.ClickException(str(error)) from None
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {out}", err=True)
+
+
+def _handoff_bundle() -> dict[str, Any]:
+    from sqlmodel import Session, col, select
+
+    from workflows.models import WorkflowOutbox
+
+    engine = _workflow_engine()
+    with Session(engine.engine) as session:
+        messages = session.exec(select(WorkflowOutbox).order_by(col(WorkflowOutbox.id)))
+        entries = [entry for message in messages for entry in message.payload["entry"]]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+@workflows_group.command("start")
+@click.argument("definition_id")
+@click.option(
+    "--key", "business_key", required=True, help="Business key, e.g. an episode id."
+)
+@click.option(
+    "--subject", "subject_ref", required=True, help="Pseudonymous patient reference."
+)
+@click.option(
+    "--org", "orgs", multiple=True, help="SLOT=organisation-slug, once per slot."
+)
+@click.option("--team", "teams", multiple=True, help="SLOT=team or ward.")
+@click.option("--data", "data", help="Starting values as a JSON object.")
+def start_command(
+    definition_id: str,
+    business_key: str,
+    subject_ref: str,
+    orgs: tuple[str, ...],
+    teams: tuple[str, ...],
+    data: str | None,
+) -> None:
+    """Start an instance of DEFINITION_ID (or show the one with the same key)."""
+    values: dict[str, Any] = {}
+    if data:
+        try:
+            values = json.loads(data)
+        except json.JSONDecodeError as error:
+            raise click.BadParameter(
+                f"not JSON: {error.msg}", param_hint="--data"
+            ) from None
+        if not isinstance(values, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--data")
+    try:
+        result = _workflow_engine().start(
+            definition_id,
+            business_key=business_key,
+            subject_ref=subject_ref,
+            organisations=_pairs(orgs, "--org"),
+            teams=_pairs(teams, "--team"),
+            data=values,
+        )
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from None
+    state = "started" if result.created else "already running"
+    click.echo(f"{result.instance_id} {state}")
+
+
+@workflows_group.command("history")
+@click.argument("instance_id")
+def history_command(instance_id: str) -> None:
+    """Print the audit events of an instance, oldest first."""
+    for event in _workflow_engine().history(instance_id):
+        details = json.dumps(event.data, sort_keys=True) if event.data else ""
+        click.echo(
+            f"{event.at.isoformat()} {event.actor} {event.kind} {details}".rstrip()
+        )
+
+
+@workflows_group.command("migrate")
+@click.argument("instance_id")
+@click.option("--to-version", required=True, type=int, help="Target version.")
+@click.option("--map", "step_map", multiple=True, help="OLD_STEP=NEW_STEP, repeatable.")
+def migrate_command(
+    instance_id: str, to_version: int, step_map: tuple[str, ...]
+) -> None:
+    """Move a running instance to another version of its definition."""
+    from workflows.versions import migrate_instance
+
+    try:
+        migrate_instance(
+            _workflow_engine(),
+            instance_id,
+            to_version=to_version,
+            step_map=_pairs(step_map, "--map"),
+        )
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{instance_id} moved to version {to_version}")
+
+
+@workflows_group.command("resume")
+@click.argument("instance_id")
+def resume_command(instance_id: str) -> None:
+    """Retry the steps of an instance that is on hold."""
+    try:
+        _workflow_engine().resume(instance_id)
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{instance_id} resumed")
+
+
+@workflows_group.group("member")
+def member_group() -> None:
+    """Give staff accounts roles in teams and wards."""
+
+
+@member_group.command("add")
+@click.option("--account", "account_id", required=True, type=int, help="Account id.")
+@click.option("--org", "organisation", required=True, help="Organisation slug.")
+@click.option("--role", required=True, help="Role, e.g. rn, hca, nurse-in-charge.")
+@click.option("--team", help="Team or ward (default: every team).")
+def member_add_command(
+    account_id: int, organisation: str, role: str, team: str | None
+) -> None:
+    """Give an account a role at an organisation."""
+    from sqlmodel import Session
+
+    from workflows.routing import add_membership
+
+    with Session(_workflow_engine().engine) as session:
+        add_membership(
+            session,
+            account_id=account_id,
+            organisation=organisation,
+            role=role,
+            team=team,
+        )
+        session.commit()
+    click.echo(
+        f"account {account_id} is {role} at {organisation} ({team or 'all teams'})"
+    )
+
+
+@member_group.command("move")
+@click.option("--account", "account_id", required=True, type=int, help="Account id.")
+@click.option("--org", "organisation", required=True, help="Organisation slug.")
+@click.option("--team", required=True, help="The new team or ward.")
+def member_move_command(account_id: int, organisation: str, team: str) -> None:
+    """Move an account to another team; its task list changes at once."""
+    from sqlmodel import Session
+
+    from workflows.routing import move_to_team
+
+    with Session(_workflow_engine().engine) as session:
+        moved = move_to_team(
+            session, account_id=account_id, organisation=organisation, team=team
+        )
+        session.commit()
+    if not moved:
+        raise click.ClickException(
+            f"account {account_id} has no role at {organisation!r}; add one first"
+        )
+    click.echo(f"account {account_id} moved to {team} at {organisation}")
+
+
+@click.command("scheduler")
+@click.option(
+    "--poll",
+    "poll_seconds",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds between looks for due timers.",
+)
+@click.option("--once", is_flag=True, help="Fire the due timers once and exit.")
+def scheduler_command(poll_seconds: float, once: bool) -> None:
+    """Run the workflow timer dispatcher as its own process.
+
+    Several may run against PostgreSQL; run one against an SQLite file.
+    """
+    from workflows.dispatcher import Dispatcher
+    from workflows.scheduler import WorkflowScheduler
+
+    dispatcher = Dispatcher(_workflow_engine())
+    if once:
+        report = dispatcher.run_once()
+        click.echo(f"fired {report.fired} timers, {report.failed} failed")
+        return
+    scheduler = WorkflowScheduler(dispatcher, blocking=True, poll_seconds=poll_seconds)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown()
