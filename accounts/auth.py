@@ -35,11 +35,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import LoginManager, UserMixin
+from flask import (
+    session as flask_session,
+)
+from flask_login import LoginManager, UserMixin, login_user
 from flask_login import current_user as _current_user
 from sqlmodel import Session
 
-from accounts.service import AccountView, load_session
+from accounts.models import UserAccount
+from accounts.service import AccountView, account_view, load_session, start_session
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +93,20 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "accounts.sign_in"
     login_manager.unauthorized_handler(_unauthenticated)
     app.config.setdefault(JSON_BLUEPRINTS_CONFIG, ())
+
+
+def sign_in_account(db: Session, account: UserAccount) -> None:
+    """Start a server-side session for ``account`` and sign this browser in.
+
+    The Flask session is cleared first, so that a session id planted before
+    sign-in (session fixation) is worth nothing after it.
+    """
+    assert account.id is not None
+    token = start_session(db, account.id)
+    view = account_view(db, account)
+    flask_session.clear()
+    login_user(SignedInAccount(view, token))
+    flask_session.permanent = True
 
 
 def current_account() -> AccountView | None:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from accounts.models import AccountSession, RoleGrant, SignInFailure, UserAccount
 from accounts.passwords import check_password, hash_password
 from accounts.roles import role_definition
+from audit.log import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +158,25 @@ def create_account(
     return account
 
 
+def link_wallet(session: Session, account_id: int, wallet_id: int) -> None:
+    """Make ``wallet_id`` the account's wallet (the caller commits).
+
+    :raises AccountError: if the account does not exist or already has
+        another wallet.
+    """
+    account = session.get(UserAccount, account_id)
+    if account is None:
+        raise AccountError(f"No account has id {account_id}.")
+    if account.wallet_id not in (None, wallet_id):
+        raise AccountError(
+            f"Account {account_id} already has wallet {account.wallet_id}; an "
+            "account holds one wallet."
+        )
+    account.wallet_id = wallet_id
+    session.add(account)
+    session.flush()
+
+
 def find_account(session: Session, email: str) -> UserAccount | None:
     """Return the account with ``email`` (any case), or None."""
     address = normalise_email(email)
@@ -268,12 +288,14 @@ def authenticate(
     if account is None:
         check_password(_DUMMY_HASH, password)
         _record_failure(session, (account_key, client_key), policy.window, now)
+        _audit_failure(session, None, "unknown-account", client_key, now)
         logger.warning(
             "sign-in failed reason=unknown-account client=%s", client_key[:12]
         )
         raise InvalidCredentials("The email address or password is wrong.")
     if not check_password(account.password_hash, password):
         _record_failure(session, (account_key, client_key), policy.window, now)
+        _audit_failure(session, account.id, "wrong-password", client_key, now)
         logger.warning(
             "sign-in failed reason=wrong-password account=%s client=%s",
             account.id,
@@ -286,6 +308,24 @@ def authenticate(
     )
     logger.info("sign-in account=%s client=%s", account.id, client_key[:12])
     return account
+
+
+def _audit_failure(
+    session: Session,
+    account_id: int | None,
+    reason: str,
+    client_key: str,
+    now: datetime,
+) -> None:
+    """Record a failed sign-in in the audit log: ids and hashes, no email."""
+    record_event(
+        session,
+        "signin.failed",
+        actor="anonymous",
+        target=f"account:{account_id}" if account_id is not None else None,
+        details={"reason": reason, "client": client_key[:12]},
+        at=now,
+    )
 
 
 def _raise_if_throttled(

@@ -13,25 +13,23 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 
 from accounts.auth import (
-    SignedInAccount,
     client_address,
     current_account,
     current_session_token,
     database_session,
     init_login,
+    sign_in_account,
     throttle_secret,
 )
 from accounts.forms import SignInForm, SignOutForm
 from accounts.service import (
     InvalidCredentials,
     SignInThrottled,
-    account_view,
     authenticate,
     end_session,
-    start_session,
 )
 
 __all__ = ["bp", "init_login"]
@@ -84,19 +82,11 @@ def sign_in() -> Response | str | tuple[str, int]:
         except (SignInThrottled, InvalidCredentials) as error:
             failure = error
         else:
-            assert account.id is not None
-            token = start_session(db, account.id)
-            view = account_view(db, account)
+            sign_in_account(db, account)
     if failure is not None:
         status = 429 if isinstance(failure, SignInThrottled) else 401
         page = render_template("accounts/sign_in.html", form=form, error=str(failure))
         return page, status
-
-    # A new cookie for a new sign-in, so that a session id planted before
-    # sign-in (session fixation) is worth nothing after it.
-    session.clear()
-    login_user(SignedInAccount(view, token))
-    session.permanent = True
     return redirect(next_path)  # type: ignore[return-value]
 
 

@@ -19,6 +19,7 @@ import gzip
 import re
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from credentials.errors import CredentialError
 
@@ -229,3 +230,64 @@ def _gunzip(compressed: bytes) -> bytes:
             "encodedList ends before its GZIP stream does; the list is truncated."
         )
     return data
+
+
+# The data model of status entries and status list credentials, as an
+# issuer writes them (W3C Bitstring Status List v1.0, section 2).
+
+ENTRY_TYPE = "BitstringStatusListEntry"
+LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
+LIST_TYPE = "BitstringStatusList"
+REVOCATION = "revocation"
+SUSPENSION = "suspension"
+PURPOSES = (REVOCATION, SUSPENSION)
+
+
+def build_status_entry(list_url: str, purpose: str, index: int) -> dict[str, Any]:
+    """Return a ``BitstringStatusListEntry`` pointing at ``index`` of a list.
+
+    ``statusListIndex`` is written as a base-10 string, as the data model
+    requires.
+    """
+    return {
+        "id": f"{list_url}#{index}",
+        "type": ENTRY_TYPE,
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": list_url,
+    }
+
+
+def build_list_credential(
+    *,
+    list_url: str,
+    issuer: str,
+    purpose: str,
+    bitstring: Bitstring | MutableBitstring,
+    valid_from: str,
+    valid_until: str | None = None,
+    ttl_ms: int | None = None,
+) -> dict[str, Any]:
+    """Return the unsigned ``BitstringStatusListCredential`` of a list.
+
+    :param ttl_ms: how long verifiers may cache the list, in milliseconds.
+    """
+    subject: dict[str, Any] = {
+        "id": f"{list_url}#list",
+        "type": LIST_TYPE,
+        "statusPurpose": purpose,
+        "encodedList": encode_list(bitstring),
+    }
+    if ttl_ms is not None:
+        subject["ttl"] = ttl_ms
+    credential: dict[str, Any] = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": list_url,
+        "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
+        "issuer": issuer,
+        "validFrom": valid_from,
+    }
+    if valid_until is not None:
+        credential["validUntil"] = valid_until
+    credential["credentialSubject"] = subject
+    return credential

@@ -28,12 +28,17 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, TYPE_CHECKING
 
-from issuer.subjects import Subject, is_local_competence, lookup_competence
+from issuer.subjects import (
+    Subject,
+    competence_key,
+    is_local_competence,
+    lookup_competence,
+)
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
@@ -173,6 +178,12 @@ class RowError:
 
 
 @dataclass(frozen=True)
+class _RowRules:
+    as_of: date | None
+    local_competences: Mapping[str, Subject]
+
+
+@dataclass(frozen=True)
 class _Header:
     columns: dict[str, int]
     field_count: int
@@ -190,7 +201,8 @@ def read_export(
     stream: IO[bytes] | str | os.PathLike[str],
     *,
     as_of: date | None = None,
-) -> Iterator[ExportRow | RowError]:
+    local_competences: Mapping[str, Subject] | None = None,
+) -> Generator[ExportRow | RowError, None, None]:
     """Read a team export and yield one ``ExportRow`` or ``RowError`` per record.
 
     The header is read and checked before this function returns, so a file of
@@ -202,6 +214,10 @@ def read_export(
         stream is left open for the caller to close.
     :param as_of: the reference date of the import. An achievement date after
         it is rejected. ``None`` skips that check.
+    :param local_competences: the organisation's table of local competences
+        (``NNN|LOCAL|Title|``) and the CSTF subjects they count as, keyed by
+        :func:`issuer.subjects.competence_key`. A local competence not in it
+        is rejected with the reason.
     :raises ExportFormatError: if the file is empty, is UTF-16, repeats a
         column, or lacks a column in ``REQUIRED_COLUMNS``.
     """
@@ -221,7 +237,8 @@ def read_export(
     except BaseException:
         _release(text, owns_stream)
         raise
-    return _records(text, reader, header, as_of, owns_stream)
+    rules = _RowRules(as_of, local_competences or {})
+    return _records(text, reader, header, rules, owns_stream)
 
 
 def parse_export_date(text: str) -> date:
@@ -349,9 +366,9 @@ def _records(
     text: io.TextIOWrapper,
     reader: "CsvReader",
     header: _Header,
-    as_of: date | None,
+    rules: "_RowRules",
     owns_stream: bool,
-) -> Iterator[ExportRow | RowError]:
+) -> Generator[ExportRow | RowError, None, None]:
     try:
         while True:
             start_line = reader.line_num + 1
@@ -375,7 +392,7 @@ def _records(
                 continue
 
             try:
-                yield _parse_record(fields, header, start_line, as_of)
+                yield _parse_record(fields, header, start_line, rules)
             except _RowRejected as rejected:
                 reason = rejected.reason
                 if reader.line_num > start_line:
@@ -399,7 +416,7 @@ def _parse_record(
     fields: list[str],
     header: _Header,
     start_line: int,
-    as_of: date | None,
+    rules: "_RowRules",
 ) -> ExportRow:
     if len(fields) != header.field_count:
         raise _RowRejected(
@@ -435,7 +452,7 @@ def _parse_record(
     except ValueError as error:
         raise _RowRejected(FULL_NAME, cell(FULL_NAME), str(error)) from None
 
-    subject = _parse_competence(cell(COMPETENCE_NAME))
+    subject = _parse_competence(cell(COMPETENCE_NAME), rules.local_competences)
     status = _parse_status(cell(COMPETENCE_STATUS))
 
     achievement_text = cell(ACHIEVEMENT_DATE)
@@ -447,6 +464,7 @@ def _parse_record(
             "completed.",
         )
     achievement_date = _parse_date_cell(ACHIEVEMENT_DATE, achievement_text)
+    as_of = rules.as_of
     if as_of is not None and achievement_date > as_of:
         raise _RowRejected(
             ACHIEVEMENT_DATE,
@@ -474,13 +492,18 @@ def _parse_record(
     )
 
 
-def _parse_competence(value: str) -> Subject:
+def _parse_competence(value: str, local_competences: Mapping[str, Subject]) -> Subject:
     if is_local_competence(value):
+        mapped = local_competences.get(competence_key(value))
+        if mapped is not None:
+            return mapped
         raise _RowRejected(
             COMPETENCE_NAME,
             value,
-            "The competence is a local one with no CSTF equivalent on record, "
-            "expected a national name such as 'NHS|CSTF|Fire Safety - 2 Years|'.",
+            "The competence is a local one with no CSTF equivalent in this "
+            "organisation's table, expected a national name such as "
+            "'NHS|CSTF|Fire Safety - 2 Years|' or a local name mapped with "
+            "'passport orgs map-competence'.",
         )
     subject = lookup_competence(value)
     if subject is None:

@@ -21,6 +21,7 @@ from importlib import resources
 __all__ = [
     "Subject",
     "add_months",
+    "competence_key",
     "is_local_competence",
     "load_subjects",
     "lookup_competence",
@@ -147,18 +148,24 @@ def lookup_competence(name: str) -> Subject | None:
     local competences return None.
     """
     if is_local_competence(name):
-        # TODO: map local competences through a per-organisation equivalence
-        # table; until then every local competence is rejected as unmapped.
+        # Local competences are mapped per organisation, by the importer.
         return None
-    return _subjects_by_key().get(_competence_key(name))
+    return _subjects_by_key().get(competence_key(name))
 
 
 @functools.cache
 def _subjects_by_key() -> dict[str, Subject]:
-    return {_competence_key(s.esr_competence_name): s for s in load_subjects()}
+    return {competence_key(s.esr_competence_name): s for s in load_subjects()}
 
 
-def _competence_key(name: str) -> str:
+def competence_key(name: str) -> str:
+    """Return the form of a competence name that lookups compare.
+
+    Letter case, Unicode normalisation form, runs of spaces around and
+    inside the ``|``-separated parts and a missing final ``|`` do not
+    matter, so ``nhs|cstf|Fire Safety - 2 Years  `` and
+    ``NHS|CSTF|Fire Safety - 2 Years|`` have the same key.
+    """
     normalised = unicodedata.normalize("NFC", name)
     parts = [" ".join(part.split()) for part in normalised.split("|")]
     if parts and parts[-1] == "":
@@ -175,7 +182,7 @@ def _check_unique(subjects: list[Subject]) -> None:
                 f"Subject code {subject.code!r} appears twice in {_DATA_FILE!r}; "
                 "give each subject and level one row."
             )
-        key = _competence_key(subject.esr_competence_name)
+        key = competence_key(subject.esr_competence_name)
         if key in seen_keys:
             raise ValueError(
                 f"Competence name {subject.esr_competence_name!r} appears twice in "

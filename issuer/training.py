@@ -26,6 +26,7 @@ __all__ = [
     "CREDENTIAL_TYPES",
     "TRAINING_CONTEXT_URL",
     "TRAINING_CREDENTIAL_CONTEXTS",
+    "bind_holder",
     "build_training_credential",
 ]
 
@@ -52,7 +53,7 @@ def build_training_credential(
     *,
     credential_id: str,
     issuer_id: str,
-    holder_id: str,
+    holder_id: str | None,
     display_name: str,
     subject: Subject,
     completed: date,
@@ -72,7 +73,10 @@ def build_training_credential(
 
     :param credential_id: the credential's URI, usually ``urn:uuid:<uuid4>``.
     :param issuer_id: the issuing organisation's DID.
-    :param holder_id: the staff member's DID, which the credential is about.
+    :param holder_id: the staff member's DID, which the credential is about,
+        or None while the staff member has no wallet yet: the credential then
+        has no ``credentialSubject.id`` and waits unsigned until a wallet
+        claims it and :func:`bind_holder` adds the DID.
     :param display_name: the staff member's name as ``Forename SURNAME``.
     :param subject: the CSTF subject and level completed.
     :param completed: the date the training was completed.
@@ -85,7 +89,8 @@ def build_training_credential(
     """
     _check_uri("credential_id", credential_id)
     _check_uri("issuer_id", issuer_id)
-    _check_uri("holder_id", holder_id)
+    if holder_id is not None:
+        _check_uri("holder_id", holder_id)
     holder_display = _normalise_name("display_name", display_name)
     if isinstance(completed, datetime) or not isinstance(completed, date):
         raise TypeError(
@@ -110,7 +115,7 @@ def build_training_credential(
         "validFrom": f"{completion_date}T00:00:00Z",
         "validUntil": f"{expiry_date}T00:00:00Z",
         "credentialSubject": {
-            "id": holder_id,
+            **({"id": holder_id} if holder_id is not None else {}),
             "type": ["AchievementSubject"],
             "name": holder_display,
             "subjectCode": subject.code,
@@ -149,3 +154,20 @@ def _normalise_name(parameter: str, value: str) -> str:
     if not normalised:
         raise ValueError(f"{parameter} must not be blank, but it is {value!r}.")
     return normalised
+
+
+def bind_holder(credential: dict[str, Any], holder_id: str) -> dict[str, Any]:
+    """Return a copy of an unsigned credential about the holder ``holder_id``.
+
+    ``credentialSubject.id`` becomes the holder's DID and comes first in the
+    subject, as :func:`build_training_credential` would have placed it.
+
+    :raises ValueError: if ``holder_id`` is not an absolute URI.
+    """
+    _check_uri("holder_id", holder_id)
+    subject = {
+        key: value
+        for key, value in credential["credentialSubject"].items()
+        if key != "id"
+    }
+    return {**credential, "credentialSubject": {"id": holder_id, **subject}}

@@ -2,7 +2,8 @@
 
 import importlib
 import logging
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +44,33 @@ class Platform:
 
         return registry_from_engine(self.engine)
 
+    def verification_sources(self) -> dict[str, Any]:
+        """Return what verification reads from this platform's database.
+
+        The partnership's issuers, the did:web documents of the platform's
+        own organisations and their status lists; nothing is fetched.
+        """
+        from passport.verification import sources_from_engine
+
+        return sources_from_engine(self.engine)
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections."""
+        self.engine.dispose()
+
+
+@contextmanager
+def command_platform(settings: Settings | None = None) -> Iterator[Platform]:
+    """Yield the platform services for one command-line run, then close them.
+
+    :param settings: default: read from the environment.
+    """
+    services = Platform(settings or Settings.from_env())
+    try:
+        yield services
+    finally:
+        services.dispose()
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the web platform.
@@ -82,6 +110,10 @@ BLUEPRINTS = (
     "wallet_web.views:bp",
     "verifier.hr:bp",
     "verifier.api:bp",
+    "issuer.public:bp",
+    "issuer.api:bp",
+    "issuer.admin:bp",
+    "issuer.claim_views:bp",
     "workflows.views:bp",
     "workflows.api:bp",
 )
@@ -89,7 +121,7 @@ BLUEPRINTS = (
 # Blueprints serving JSON APIs to other systems. Their callers authenticate
 # with bearer tokens or not at all and carry no session cookie, so CSRF
 # tokens do not apply; every endpoint that changes data checks its token.
-CSRF_EXEMPT_BLUEPRINTS = ("verifier.api:bp",)
+CSRF_EXEMPT_BLUEPRINTS = ("verifier.api:bp", "issuer.api:bp")
 
 
 def _import_object(path: str) -> Any:

@@ -233,10 +233,30 @@ def init_command(demo: bool) -> None:
     settings = Settings.from_env()
     upgrade_database(settings.database_url)
     click.echo(f"Database ready: {_safe_url(settings.database_url)}")
+    _adopt_did_web(settings)
     if demo:
         from passport.demo import seed_demo
 
         seed_demo(settings, echo=click.echo)
+
+
+def _adopt_did_web(settings: Any) -> None:
+    """Move organisations created before did:web identities onto one."""
+    from audit.log import command_line_actor
+    from issuer.service import adopt_did_web
+    from passport.app import command_platform
+    from passport.db import session_scope
+
+    with command_platform(settings) as services:
+        with session_scope(services.engine) as session:
+            adopted = adopt_did_web(
+                session,
+                services.key_store,
+                settings.public_url,
+                actor=command_line_actor(),
+            )
+    for slug in adopted:
+        click.echo(f"Organisation {slug} now issues under its did:web.")
 
 
 def _safe_url(url: str) -> str:
@@ -255,24 +275,52 @@ def _safe_url(url: str) -> str:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Reference date; later achievement dates are rejected (default: today).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file listing each rejected row with its line, column and reason "
+    "(default: a new file under $PASSPORT_DATA_DIR/reports).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes that sign in parallel. Signing costs less than the "
+    "database work of a row, so more than one rarely helps.",
+)
+@click.option(
+    "--batch-size",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Rows per database transaction; a crash loses at most one batch.",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def issue_command(org_slug: str, as_of: datetime | None, file: Path) -> None:
+def issue_command(
+    org_slug: str,
+    as_of: datetime | None,
+    report_path: Path | None,
+    workers: int,
+    batch_size: int,
+    file: Path,
+) -> None:
     """Issue training credentials from an ESR-style team export (CSV).
 
-    Bad rows are listed with their line and column and never stop the good
-    ones; importing the same file again issues nothing new.
+    Bad rows go to the report file with their line, column and reason and
+    never stop the good ones. Importing the same file again issues nothing
+    new, and an import that was stopped part way finishes when run again.
     """
-    from passport.demo import run_import
+    from issuer.cli import run_import
 
-    summary = run_import(org_slug, file, as_of=as_of.date() if as_of else None)
-    for error in summary.rejected:
-        click.echo(f"Rejected {error}", err=True)
-    for warning in summary.warnings:
-        click.echo(f"Warning {warning}", err=True)
-    click.echo(
-        f"Read {summary.rows_read} rows: issued {summary.issued}, already issued "
-        f"{summary.already_issued}, rejected {len(summary.rejected)}; "
-        f"{summary.staff_added} new staff."
+    run_import(
+        org_slug,
+        file,
+        as_of=as_of.date() if as_of else None,
+        report_path=report_path,
+        workers=workers,
+        batch_size=batch_size,
     )
 
 
@@ -298,10 +346,17 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 
 # Command groups that feature packages define, as "module:attribute". Each
-# package adds its own line.
+# package adds its own line. A group named like an existing one (such as
+# "keys") adds its commands to that group.
 COMMAND_GROUPS: tuple[str, ...] = (
     "verifier.cli:registry_group",
     "verifier.cli:profiles_group",
+    "audit.cli:audit",
+    "issuer.cli:orgs",
+    "issuer.cli:keys",
+    "issuer.cli:credentials_group",
+    "issuer.cli:claims",
+    "issuer.cli:tokens",
     "workflows.cli:workflows_group",
     "workflows.cli:scheduler_command",
 )
@@ -312,7 +367,13 @@ def _add_command_groups() -> None:
 
     for path in COMMAND_GROUPS:
         module_name, _, attribute = path.partition(":")
-        main.add_command(getattr(importlib.import_module(module_name), attribute))
+        command = getattr(importlib.import_module(module_name), attribute)
+        existing = main.commands.get(command.name)
+        if isinstance(existing, click.Group) and isinstance(command, click.Group):
+            for name, subcommand in command.commands.items():
+                existing.add_command(subcommand, name)
+        else:
+            main.add_command(command)
 
 
 _add_command_groups()

@@ -5,8 +5,6 @@ organisations and accounts that exist are kept, and the import issues only
 what was not issued before.
 """
 
-import csv
-import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 import click
-from click._termui_impl import ProgressBar
 from sqlmodel import Session, select
 
 from accounts.roles import Role, role_label
@@ -22,11 +19,13 @@ from accounts.service import create_account, find_account, grant_role
 from issuer.esr_export import ExportRow, read_export
 from issuer.models import Organisation, StaffRecord
 from issuer.service import (
-    ImportSummary,
+    accept_offer,
+    create_claim_code,
     create_organisation,
-    employee_reference,
+    find_staff_record,
     get_organisation,
     import_training_export,
+    redeem_claim_code,
     reference_secret,
 )
 from keys.store import KeyStore
@@ -108,8 +107,10 @@ ADMIN_ACCOUNT = (
 STAFF_ACCOUNTS = 2
 
 
-def seed_partnership(session: Session, key_store: KeyStore) -> list[Organisation]:
-    """Create each missing demo organisation with its own key."""
+def seed_partnership(
+    session: Session, key_store: KeyStore, base_url: str
+) -> list[Organisation]:
+    """Create each missing demo organisation with its own key and did:web."""
     organisations = []
     for member in PARTNERSHIP:
         existing = session.exec(
@@ -125,6 +126,7 @@ def seed_partnership(session: Session, key_store: KeyStore) -> list[Organisation
                 org_type=member.org_type,
                 cstf_aligned=member.cstf_aligned,
                 esr_vpd_code=member.esr_vpd_code,
+                base_url=base_url,
             )
         )
     return organisations
@@ -174,7 +176,12 @@ def _email_for(name: str) -> str:
 
 
 def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
-    """Seed the partnership, import the example export and create demo sign-ins."""
+    """Seed the partnership, import the example export and create demo sign-ins.
+
+    The first demo staff members claim their credentials into new wallets
+    with claim codes, as staff would, and accept all but one, which waits in
+    their wallet as an offer.
+    """
     engine = make_engine(settings.database_url)
     key_store = KeyStore(settings.key_passphrase)
     secret = reference_secret(settings.key_passphrase)
@@ -184,7 +191,8 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
         )
 
     with session_scope(engine) as session:
-        seed_partnership(session, key_store)
+        seed_partnership(session, key_store, settings.public_url)
+    report = settings.data_dir / "reports" / "demo-import.csv"
     with session_scope(engine) as session:
         chelmer = get_organisation(session, "chelmer-valley")
         summary = import_training_export(
@@ -194,23 +202,22 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
             str(EXAMPLE_EXPORT),
             secret=secret,
             as_of=EXAMPLE_AS_OF,
+            report_path=report,
+            actor="system:demo",
         )
     echo(
         f"Imported {EXAMPLE_EXPORT.name}: {summary.issued} issued, "
-        f"{summary.already_issued} already issued, {len(summary.rejected)} rejected."
+        f"{summary.waiting} waiting for a wallet, {summary.already_issued} "
+        f"already issued, {summary.rejected} rejected (see {report})."
     )
 
     sign_ins = []
     with session_scope(engine) as session:
         chelmer = get_organisation(session, "chelmer-valley")
         for row in _first_staff(EXAMPLE_EXPORT, STAFF_ACCOUNTS):
-            reference = employee_reference(secret, chelmer, row.employee_number)
-            record = session.exec(
-                select(StaffRecord).where(
-                    StaffRecord.organisation_id == chelmer.id,
-                    StaffRecord.employee_ref_hash == reference,
-                )
-            ).one()
+            record = find_staff_record(session, chelmer, secret, row.employee_number)
+            if record.wallet_id is None:
+                _claim_for_demo(session, key_store, settings, chelmer, record)
             email = _email_for(record.display_name)
             _ensure_account(
                 session, email, record.display_name, Role.STAFF, None, record.wallet_id
@@ -231,47 +238,19 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
         echo(f"  {label}: {email}")
 
 
-def count_data_lines(path: Path) -> int:
-    """Return the number of CSV records after the header (for a progress bar)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-
-
-def run_import(org_slug: str, path: Path, *, as_of: date | None) -> ImportSummary:
-    """Run ``passport issue``: import ``path`` for ``org_slug`` with a progress bar."""
-    from issuer.esr_export import ExportFormatError
-    from issuer.service import OrganisationNotFound
-
-    settings = Settings.from_env()
-    engine = make_engine(settings.database_url)
-    key_store = KeyStore(settings.key_passphrase)
-    total = count_data_lines(path)
-    try:
-        with session_scope(engine) as session:
-            organisation = get_organisation(session, org_slug)
-            progress_bar: ProgressBar[int] = click.progressbar(
-                length=total, label="Importing", file=sys.stderr
-            )
-            with progress_bar as bar:
-                seen = 0
-
-                def advance(rows: int) -> None:
-                    nonlocal seen
-                    bar.update(rows - seen)
-                    seen = rows
-
-                return import_training_export(
-                    session,
-                    key_store,
-                    organisation,
-                    str(path),
-                    secret=reference_secret(settings.key_passphrase),
-                    as_of=as_of,
-                    progress=advance,
-                )
-    except OrganisationNotFound as error:
-        raise click.BadParameter(str(error), param_hint="--org") from error
-    except ExportFormatError as error:
-        raise click.BadParameter(str(error), param_hint="FILE") from error
-    finally:
-        engine.dispose()
+def _claim_for_demo(
+    session: Session,
+    key_store: KeyStore,
+    settings: Settings,
+    organisation: Organisation,
+    record: StaffRecord,
+) -> None:
+    """Claim a demo staff member's credentials into a new wallet."""
+    new = create_claim_code(
+        session, organisation, record, base_url=settings.public_url, actor="system:demo"
+    )
+    claimed = redeem_claim_code(
+        session, key_store, new.code, wallet_id=None, actor="system:demo"
+    )
+    for credential_id in claimed.offered[:-1]:
+        accept_offer(session, claimed.wallet_id, credential_id, actor="system:demo")

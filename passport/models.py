@@ -4,6 +4,8 @@ import importlib
 
 TABLE_MODULES = (
     "keys.store",
+    "keys.history",
+    "audit.models",
     "accounts.models",
     "issuer.models",
     "wallet_web.models",

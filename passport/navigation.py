@@ -23,6 +23,8 @@ class NavLink:
 NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("My training passport", "wallet.index", (Role.STAFF,)),
     NavLink("Verify a credential", "hr.verify", (Role.HR,)),
+    NavLink("Credential offers", "delivery.offers", (Role.STAFF,)),
+    NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
     NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
 )
 

@@ -42,13 +42,19 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def create_postgres_database() -> str:
-    """Create an empty PostgreSQL database and return its URL."""
+def create_postgres_database(template: str | None = None) -> str:
+    """Create a PostgreSQL database and return its URL.
+
+    :param template: the name of a database to copy; default: an empty one.
+    """
     name = f"passport_test_{uuid.uuid4().hex[:12]}"
+    statement = f'CREATE DATABASE "{name}"'
+    if template is not None:
+        statement += f' TEMPLATE "{template}"'
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(statement))
     finally:
         admin.dispose()
     return (

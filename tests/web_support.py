@@ -105,6 +105,7 @@ def seed_platform(settings: Settings) -> SeededPlatform:
             name=ISSUER_NAME,
             org_type="acute trust",
             cstf_aligned=True,
+            base_url=settings.public_url,
         )
         create_organisation(
             session,
@@ -113,6 +114,7 @@ def seed_platform(settings: Settings) -> SeededPlatform:
             name="Colne Estuary University Hospitals NHS Trust",
             org_type="acute teaching trust",
             cstf_aligned=True,
+            base_url=settings.public_url,
         )
         seeded.issuer_did = chelmer.did
         wallet = create_wallet(session, key_store, "Chloé STUB")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
-from verifier.hr import current_registry
+from verifier.hr import current_sources
 from verifier.vc_api import (
     ApiResponse,
     verify_credential_request,
@@ -27,8 +27,8 @@ def _respond(handle: Callable[..., ApiResponse], endpoint: str) -> Response:
     outcome = handle(
         request.get_data(cache=False),
         request.mimetype,
-        registry=current_registry(),
         now=datetime.now(UTC),
+        **current_sources(),
     )
     logger.info(
         "%s status=%d verified=%s", endpoint, outcome.status, outcome.body["verified"]

@@ -20,10 +20,19 @@ bp = Blueprint("hr", __name__, url_prefix="/hr", template_folder="templates")
 class _RegistrySource(Protocol):
     def issuer_registry(self) -> IssuerRegistry: ...
 
+    def verification_sources(self) -> dict[str, Any]: ...
+
 
 def current_registry() -> IssuerRegistry:
     """Return the partnership's issuers from the app's database."""
     return cast(_RegistrySource, current_app.extensions["platform"]).issuer_registry()
+
+
+def current_sources() -> dict[str, Any]:
+    """Return the app's verification options: ``registry``, ``resolve_did``
+    and ``status_lists``, as the platform's database supplies them."""
+    platform = cast(_RegistrySource, current_app.extensions["platform"])
+    return platform.verification_sources()
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -41,8 +50,8 @@ def verify() -> Any:
         report = verify_submission(
             text=form.payload.data,
             image=image,
-            registry=current_registry(),
             now=datetime.now(UTC),
+            **current_sources(),
         )
     except SubmissionError as error:
         return render_template("hr/verify.html", form=form, error=str(error)), 400

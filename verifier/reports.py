@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from credentials.proofs import DidResolver
+from keys.did_key import resolve_did_key
 from verifier.inputs import is_presentation, is_qr_payload, parse_input
 from verifier.pipeline import verify_credential
 from verifier.qr_image import QrImageError, read_qr_text
 from verifier.registry import IssuerRegistry
 from verifier.results import Check, VerificationResult
+from verifier.status import StatusListCache
 
 #: Plain headings for each check of a credential, in report order.
 CHECK_TITLES = {
@@ -126,10 +129,13 @@ def verify_submission(
     image: bytes | None = None,
     registry: IssuerRegistry,
     now: datetime,
+    resolve_did: DidResolver = resolve_did_key,
+    status_lists: StatusListCache | None = None,
 ) -> HrReport:
     """Verify a credential that HR pasted as text or uploaded as a QR image.
 
-    An image, when given, is used; otherwise the text.
+    An image, when given, is used; otherwise the text. ``resolve_did`` and
+    ``status_lists`` are passed to :func:`verifier.verify_credential`.
 
     :raises SubmissionError: if neither is given, the image holds no readable
         QR code, the text is neither a QR payload nor credential JSON, or it
@@ -161,7 +167,13 @@ def verify_submission(
             "This is a presentation, which must be verified against the "
             "challenge this verifier issued; paste a single credential instead."
         )
-    result = verify_credential(document, now=now, registry=registry)
+    result = verify_credential(
+        document,
+        now=now,
+        registry=registry,
+        resolve_did=resolve_did,
+        status_lists=status_lists,
+    )
     return HrReport(
         source=source,
         verified=result.verified,

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from credentials.errors import MalformedDocument
+from credentials.proofs import DidResolver
+from keys.did_key import resolve_did_key
 from verifier.pipeline import (
     CREDENTIAL_CHECKS,
     MAX_DOCUMENT_BYTES,
@@ -27,6 +29,7 @@ from verifier.pipeline import (
 )
 from verifier.registry import IssuerRegistry
 from verifier.results import VerificationResult
+from verifier.status import StatusListCache
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +156,13 @@ def _response(
 
 
 def verify_credential_request(
-    body: bytes, mimetype: str | None, *, registry: IssuerRegistry, now: datetime
+    body: bytes,
+    mimetype: str | None,
+    *,
+    registry: IssuerRegistry,
+    now: datetime,
+    resolve_did: DidResolver = resolve_did_key,
+    status_lists: StatusListCache | None = None,
 ) -> ApiResponse:
     """Handle ``POST /credentials/verify``; never raises for any body."""
     try:
@@ -162,14 +171,26 @@ def verify_credential_request(
         )
     except _RequestRejected as error:
         return _rejected(error, CREDENTIAL_CHECKS)
-    result = verify_credential(request.document, now=now, registry=registry)
+    result = verify_credential(
+        request.document,
+        now=now,
+        registry=registry,
+        resolve_did=resolve_did,
+        status_lists=status_lists,
+    )
     return _response(
         result, extra_warnings=_unknown_options(request.options, CREDENTIAL_OPTIONS)
     )
 
 
 def verify_presentation_request(
-    body: bytes, mimetype: str | None, *, registry: IssuerRegistry, now: datetime
+    body: bytes,
+    mimetype: str | None,
+    *,
+    registry: IssuerRegistry,
+    now: datetime,
+    resolve_did: DidResolver = resolve_did_key,
+    status_lists: StatusListCache | None = None,
 ) -> ApiResponse:
     """Handle ``POST /presentations/verify``; never raises for any body.
 
@@ -189,6 +210,8 @@ def verify_presentation_request(
         domain=request.options.get("domain"),
         now=now,
         registry=registry,
+        resolve_did=resolve_did,
+        status_lists=status_lists,
     )
     return _response(
         result, extra_warnings=_unknown_options(request.options, PRESENTATION_OPTIONS)

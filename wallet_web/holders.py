@@ -24,3 +24,14 @@ def create_wallet(session: Session, key_store: KeyStore, display_name: str) -> W
     session.add(wallet)
     session.flush()
     return wallet
+
+
+def holder_did_of(session: Session, wallet_id: int) -> str:
+    """Return the holder DID of a wallet.
+
+    :raises LookupError: if no wallet has that id.
+    """
+    wallet = session.get(Wallet, wallet_id)
+    if wallet is None:
+        raise LookupError(f"No wallet has id {wallet_id}.")
+    return wallet.holder_did

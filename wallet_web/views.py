@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 
 from accounts.auth import current_account, database_session, require_role
 from accounts.roles import Role
+from issuer.service import credential_states, pending_offers
 from wallet_web.models import WalletCredential
 from wallet_web.qr import TARGET_MAX_VERSION, credential_qr
 from wallet_web.service import (
@@ -60,11 +61,19 @@ def index() -> str:
     """List the holder's credentials with a status badge each."""
     wallet_id = _wallet_id()
     credentials = []
+    issuer_states: dict[str, str] = {}
+    offers = 0
     if wallet_id is not None:
         with database_session() as db:
             credentials = list_wallet_credentials(
                 db, wallet_id, datetime.now(UTC), _issuer_names()
             )
+            # The issuers' later decisions: superseded by a newer completion,
+            # revoked or suspended.
+            issuer_states = credential_states(
+                db, [credential.credential_id for credential in credentials]
+            )
+            offers = len(pending_offers(db, wallet_id))
     counts = {status: 0 for status in CredentialStatus}
     for credential in credentials:
         counts[credential.status] += 1
@@ -73,6 +82,8 @@ def index() -> str:
         credentials=credentials,
         counts=counts,
         has_wallet=wallet_id is not None,
+        issuer_states=issuer_states,
+        offers=offers,
     )
 
 

@@ -1,3 +1,4 @@
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -170,6 +171,22 @@ def test_failures_logged_without_personal_data(session, account, caplog):
     assert "nobody" not in text
     assert "192.0.2.44" not in text
     assert "wrong guess" not in text
+
+
+def test_failures_audited_without_email(session, account):
+    from audit.log import recent_entries, verify_chain
+
+    for email in ("robin.tester@example.nhs", "nobody@example.nhs"):
+        with pytest.raises(InvalidCredentials):
+            _sign_in(session, email, "wrong guess", client="192.0.2.44")
+    session.commit()
+
+    entries = recent_entries(session, action="signin.failed")
+    reasons = sorted(json.loads(entry.details)["reason"] for entry in entries)
+    assert reasons == ["unknown-account", "wrong-password"]
+    assert all("robin" not in entry.details for entry in entries)
+    assert all("192.0.2.44" not in entry.details for entry in entries)
+    assert verify_chain(session).intact
 
 
 def test_failure_rows_store_no_email(session, account):

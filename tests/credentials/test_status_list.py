@@ -122,3 +122,52 @@ def test_index_past_end_rejected():
 def test_small_list_refused():
     with pytest.raises(StatusListError, match="minimum"):
         MutableBitstring(1000)
+
+
+LIST_URL = "https://passport.example.org/orgs/acme/status/revocation/1"
+
+
+def test_status_entry_shape():
+    from credentials.status_list import build_status_entry
+
+    entry = build_status_entry(LIST_URL, "revocation", 94567)
+
+    assert entry == {
+        "id": f"{LIST_URL}#94567",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "94567",
+        "statusListCredential": LIST_URL,
+    }
+
+
+def test_list_credential_shape():
+    from credentials.status_list import (
+        MutableBitstring,
+        build_list_credential,
+        decode_list,
+        read_status,
+    )
+
+    bits = MutableBitstring()
+    bits.set(17, 1)
+    credential = build_list_credential(
+        list_url=LIST_URL,
+        issuer="did:web:passport.example.org:orgs:acme",
+        purpose="revocation",
+        bitstring=bits,
+        valid_from="2026-04-01T00:00:00Z",
+        ttl_ms=300_000,
+    )
+
+    subject = credential["credentialSubject"]
+    assert credential["type"] == [
+        "VerifiableCredential",
+        "BitstringStatusListCredential",
+    ]
+    assert credential["id"] == LIST_URL
+    assert subject["id"] == f"{LIST_URL}#list"
+    assert subject["type"] == "BitstringStatusList"
+    assert subject["ttl"] == 300_000
+    assert read_status(decode_list(subject["encodedList"]), 17) == 1
+    assert read_status(decode_list(subject["encodedList"]), 16) == 0

@@ -122,10 +122,13 @@ def test_qr_png_reads_back_and_verifies(client, seeded):
     assert text.startswith("SP1:")
 
     from credentials.qr_payload import decode_credential
+    from passport.verification import platform_sources
 
     decoded = decode_credential(text)
     assert decoded == seeded.documents["valid"]
-    result = verify_credential(decoded)
+    # The issuer is a did:web of this platform, resolved from its database.
+    with platform_sources(seeded.settings.database_url) as sources:
+        result = verify_credential(decoded, **sources)
     assert result.check("proof").passed
     assert result.verified
 

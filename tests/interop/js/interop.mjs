@@ -14,6 +14,17 @@
 //                         created?} -> {document}
 //   verify-presentation  {presentation, challenge, domain?, now?}
 //                        -> {verified, error, errors, credentialResults}
+//   check-status         {credential, documents}
+//                        -> {verified, error, statuses: [{statusPurpose,
+//                            statusListIndex, status}]}
+//   encode-status-list   {length, set: [index...]} -> {encodedList}
+//   decode-status-list   {encodedList, indexes: [index...]}
+//                        -> {length, statuses: [bool...]}
+//
+// check-status runs @digitalbazaar/vc-bitstring-status-list's checkStatus,
+// which loads each status list credential through the document loader,
+// verifies it and reads the credential's bit. "documents" maps URLs to the
+// status list credentials and did:web documents it may load.
 //
 // "suite" is "eddsa-rdfc-2022" or "eddsa-jcs-2022". "key" is a Multikey
 // document with publicKeyMultibase and secretKeyMultibase; a missing
@@ -134,23 +145,26 @@ function parseSeed(seed) {
 
 class Interop {
   constructor({vc, DataIntegrityProof, Ed25519Multikey, rdfc, jcs,
-    documentLoader}) {
+    documentLoader, statusList, loader}) {
     Object.assign(this, {
-      vc, DataIntegrityProof, Ed25519Multikey, rdfc, jcs, documentLoader
+      vc, DataIntegrityProof, Ed25519Multikey, rdfc, jcs, documentLoader,
+      statusList, loader
     });
   }
 
   static async create() {
     // Imported here so a missing npm install still yields a JSON error.
     const [
-      vc, dataIntegrity, Ed25519Multikey, rdfcModule, jcsModule, loader
+      vc, dataIntegrity, Ed25519Multikey, rdfcModule, jcsModule, loader,
+      statusList
     ] = await Promise.all([
       import('@digitalbazaar/vc'),
       import('@digitalbazaar/data-integrity'),
       import('@digitalbazaar/ed25519-multikey'),
       import('@digitalbazaar/eddsa-rdfc-2022-cryptosuite'),
       import('@digitalbazaar/eddsa-jcs-2022-cryptosuite'),
-      import('./loader.mjs')
+      import('./loader.mjs'),
+      import('@digitalbazaar/vc-bitstring-status-list')
     ]);
     return new Interop({
       vc,
@@ -161,7 +175,9 @@ class Interop {
         sign: jcsModule.createSignCryptosuite(),
         verify: jcsModule.createVerifyCryptosuite()
       },
-      documentLoader: await loader.createDocumentLoader()
+      documentLoader: await loader.createDocumentLoader(),
+      statusList,
+      loader
     });
   }
 
@@ -279,6 +295,46 @@ class Interop {
     return verificationResponse(result);
   }
 
+  async checkStatus(request) {
+    const documents = requireObject(request, 'documents');
+    const documentLoader = await this.loader.createDocumentLoader(
+      undefined, documents);
+    const result = await this.statusList.checkStatus({
+      credential: requireObject(request, 'credential'),
+      documentLoader,
+      suite: this.verificationSuites(),
+      verifyBitstringStatusListCredential: true,
+      verifyMatchingIssuers: true
+    });
+    return {
+      verified: result.verified === true,
+      error: result.error ? errorMessages(result.error).join('; ') : null,
+      statuses: (result.results ?? []).map(entry => ({
+        statusPurpose: entry.credentialStatus.statusPurpose,
+        statusListIndex: entry.credentialStatus.statusListIndex,
+        status: entry.status
+      }))
+    };
+  }
+
+  async encodeStatusList(request) {
+    const list = await this.statusList.createList({length: request.length});
+    for(const index of request.set ?? []) {
+      list.setStatus(index, true);
+    }
+    return {encodedList: await list.encode()};
+  }
+
+  async decodeStatusList(request) {
+    const list = await this.statusList.decodeList({
+      encodedList: requireString(request, 'encodedList')
+    });
+    return {
+      length: list.length,
+      statuses: (request.indexes ?? []).map(index => list.getStatus(index))
+    };
+  }
+
   async handle(request) {
     if(!request || typeof request !== 'object' || Array.isArray(request)) {
       throw new TypeError(
@@ -296,11 +352,18 @@ class Interop {
         return this.signPresentation(request);
       case 'verify-presentation':
         return this.verifyPresentation(request);
+      case 'check-status':
+        return this.checkStatus(request);
+      case 'encode-status-list':
+        return this.encodeStatusList(request);
+      case 'decode-status-list':
+        return this.decodeStatusList(request);
       default:
         throw new TypeError(
           `Operation ${JSON.stringify(request.operation)} is not supported; ` +
           'expected generate-key, sign-credential, verify-credential, ' +
-          'sign-presentation or verify-presentation.');
+          'sign-presentation, verify-presentation, check-status, ' +
+          'encode-status-list or decode-status-list.');
     }
   }
 }

@@ -1,9 +1,10 @@
 // Offline JSON-LD document loader for the interoperability CLI.
 //
 // Contexts come from the folder named by PASSPORT_CONTEXTS_DIR (the project's
-// bundled credentials/contexts). did:key identifiers resolve locally. Any
-// other URL is rejected, so no test can reach the network through
-// jsonld.js.
+// bundled credentials/contexts). did:key identifiers resolve locally, and a
+// request may supply more documents by URL (did:web documents, status list
+// credentials). Any other URL is rejected, so no test can reach the network
+// through jsonld.js.
 
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
@@ -175,15 +176,44 @@ async function loadDidKey(url) {
   return {'@context': MULTIKEY_CONTEXT_URL, ...method};
 }
 
+// Return a document the caller supplied: a status list credential, a DID
+// document, or one verification method of a supplied DID document when the
+// URL names it with a fragment.
+function suppliedDocument(documents, url) {
+  if(typeof url !== 'string') {
+    return undefined;
+  }
+  if(Object.hasOwn(documents, url)) {
+    return structuredClone(documents[url]);
+  }
+  const [base, fragment] = url.split('#', 2);
+  if(fragment === undefined || !Object.hasOwn(documents, base)) {
+    return undefined;
+  }
+  const methods = documents[base].verificationMethod ?? [];
+  const method = methods.find(vm => vm.id === url);
+  if(!method) {
+    throw new Error(
+      `Verification method ${JSON.stringify(url)} is not in the supplied ` +
+      `DID document of ${JSON.stringify(base)}.`);
+  }
+  return {'@context': MULTIKEY_CONTEXT_URL, ...structuredClone(method)};
+}
+
 /**
  * Create a jsonld.js document loader over the contexts in `directory`
- * (default: env PASSPORT_CONTEXTS_DIR).
+ * (default: env PASSPORT_CONTEXTS_DIR) and the `documents` supplied by URL,
+ * such as did:web documents and status list credentials.
  */
 export async function createDocumentLoader(
-  directory = process.env.PASSPORT_CONTEXTS_DIR) {
+  directory = process.env.PASSPORT_CONTEXTS_DIR, documents = {}) {
   const files = await contextFiles(directory);
   const contexts = new Map();
   return async function documentLoader(url) {
+    const supplied = suppliedDocument(documents, url);
+    if(supplied !== undefined) {
+      return {contextUrl: null, documentUrl: url, document: supplied};
+    }
     if(files.has(url)) {
       if(!contexts.has(url)) {
         contexts.set(
@@ -205,6 +235,7 @@ export async function createDocumentLoader(
     }
     throw new Error(
       `Document loader rejected ${JSON.stringify(url)}: only the contexts in ` +
-      `${directory} and did:key are resolved offline.`);
+      `${directory}, did:key and the supplied documents are resolved ` +
+      'offline.');
   };
 }
