@@ -1,28 +1,32 @@
 """Compact text payload that carries one signed credential in a QR code.
 
 A payload is ``SP1:`` followed by base45 (RFC 9285) of a zlib stream
-(RFC 1950) of one CBOR item (RFC 8949). The CBOR item is the credential in a
-semantic compression in the style of CBOR-LD: JSON keys and well-known string
-values become small integers from fixed tables, and typed strings such as
-``did:key`` identifiers, ``urn:uuid:`` ids, base58btc multibase values and
-UTC date-times become tagged binary values. The decoded JSON equals the
-encoded JSON exactly (values, types and string bytes; only key order may
-differ), because the proof signs that JSON. docs/qr-payload.md specifies the
-format for other implementations.
+(RFC 1950, with a fixed preset dictionary) of one CBOR item (RFC 8949). The
+CBOR item is the credential in a semantic compression in the style of
+CBOR-LD. JSON keys and well-known string values become small integers from
+fixed tables. Typed strings such as ``did:key`` identifiers, ``urn:uuid:``
+ids, base58btc multibase values and UTC date-times become tagged binary
+values, and so do status list entries and addresses under the issuer's
+did:web host. The decoded JSON equals the encoded JSON exactly (values,
+types and string bytes; only key order may differ), because the proof signs
+that JSON. docs/qr-payload.md specifies the format for other
+implementations.
 
-The three tables below are the format. A code is never reused or
-renumbered, and a new entry is appended and gets the next code. Appending
-does not change the version in the prefix, because payloads that older
-encoders wrote decode as before; an older decoder rejects a payload that
-uses a code it lacks. The version changes only when the decoding of existing
-payloads would change.
+The three tables below and the preset dictionary are the format. A code is
+never reused or renumbered, and a new entry is appended and gets the next
+code. Appending does not change the version in the prefix, because payloads
+that older encoders wrote decode as before; an older decoder rejects a
+payload that uses a code it lacks. The version changes only when the
+decoding of existing payloads would change.
 
 Decoding treats its input as hostile. It limits the text length, the
 decompressed size, the nesting depth and the number of decoded items, and it
 raises :class:`QrPayloadInvalid` for anything that is not a payload this
-module could have written.
-"""
+module could have written."""
 
+import contextvars
+import functools
+import hashlib
 import io
 import logging
 import re
@@ -31,6 +35,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from importlib import resources
 from typing import Any, Final
 
 import base45
@@ -157,6 +162,23 @@ TAG_DID_KEY: Final = 60001
 TAG_DID_KEY_URL: Final = 60002
 TAG_MULTIBASE_BASE58BTC: Final = 60003
 TAG_PREFIXED: Final = 60004
+TAG_STATUS_ENTRY: Final = 60005
+TAG_ISSUER_RELATIVE: Final = 60006
+
+#: Schemes of tag 60006, by code.
+ISSUER_RELATIVE_SCHEMES: Final[tuple[str, ...]] = ("https", "http")
+
+#: The zlib preset dictionary (RFC 1950 FDICT): the compressed CBOR of a
+#: typical training credential, so that the structure every credential
+#: shares costs a few bytes instead of a hundred. It is part of the format
+#: and never changes; ``DICTIONARY_SHA256`` pins it.
+DICTIONARY_FILE: Final = "qr-payload-dictionary.cbor"
+
+#: Maximum length of the did:web address that tag 60006 stands for.
+MAX_WEB_BASE_LENGTH: Final = 200
+DICTIONARY_SHA256: Final = (
+    "3c6b52dc5d6eb9b38b67bdef646b633a3a910c9111301af18a59cc5978e75907"
+)
 
 #: Maximum byte length of a base58btc value carried as bytes. Base58 costs
 #: time quadratic in the length; 256 bytes covers every common public key and
@@ -193,6 +215,22 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 _DID_KEY: Final = "did:key:z"
 _URN_UUID: Final = "urn:uuid:"
+_STATUS_ENTRY_TYPE: Final = "BitstringStatusListEntry"
+_STATUS_ENTRY_KEYS: Final = frozenset(
+    ("type", "statusPurpose", "statusListIndex", "statusListCredential")
+)
+# A statusListIndex written as the encoder can restore it: no sign, no
+# leading zero, and small enough for a CBOR unsigned integer.
+_DECIMAL_INDEX: Final = re.compile(r"0|[1-9][0-9]{0,17}")
+_DID_WEB: Final = re.compile(
+    r"did:web:([A-Za-z0-9.\-]+(?:%3A[0-9]+)?)((?::[A-Za-z0-9._\-]+)*)"
+)
+
+# The did:web issuer of the credential being encoded or decoded, as the
+# "host/path" that its web addresses start with (tag 60006).
+_issuer_web_base: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "_issuer_web_base", default=None
+)
 _RESCAN_ADVICE: Final = (
     "scan the QR code again, or ask the holder for the credential file"
 )
@@ -223,15 +261,15 @@ def encode_credential(credential: dict[str, Any]) -> str:
             f"Credential {type(credential).__name__!r} is not a dict; pass the "
             "JSON object as json.loads returns it."
         )
-    item = _compress_value(credential, depth=1)
-    cbor = cbor2.dumps(item, canonical=True)
+    cbor = credential_cbor(credential)
     if len(cbor) > MAX_CBOR_LENGTH:
         raise QrPayloadTooLarge(
             f"Credential {credential.get('id')!r} takes {len(cbor)} bytes of "
             f"CBOR, more than the {MAX_CBOR_LENGTH} a payload may hold; share "
             "it as a file instead of a QR code."
         )
-    body: bytes = base45.b45encode(zlib.compress(cbor, 9))
+    compressor = zlib.compressobj(9, zdict=preset_dictionary())
+    body: bytes = base45.b45encode(compressor.compress(cbor) + compressor.flush())
     text = PREFIX + body.decode("ascii")
     if len(text) > MAX_TEXT_LENGTH:
         raise QrPayloadTooLarge(
@@ -243,6 +281,14 @@ def encode_credential(credential: dict[str, Any]) -> str:
         "Encoded a credential as %d CBOR bytes, %d characters.", len(cbor), len(text)
     )
     return text
+
+
+def credential_cbor(credential: dict[str, Any]) -> bytes:
+    """Return the compressed CBOR of a credential, before zlib and base45.
+
+    :raises MalformedDocument: as :func:`encode_credential` does.
+    """
+    return cbor2.dumps(_compress_credential(credential), canonical=True)
 
 
 def decode_credential(text: str) -> dict[str, Any]:
@@ -275,9 +321,7 @@ def decode_credential(text: str) -> dict[str, Any]:
             f"Payload top level is {type(item).__name__!r}, not a CBOR map; a "
             f"credential is a JSON object, so {_RESCAN_ADVICE}."
         )
-    budget = _ItemBudget(remaining=len(cbor))
-    budget.spend(1)
-    credential = _expand_map(item, depth=1, budget=budget)
+    credential = _expand_credential(item, size=len(cbor))
     logger.debug("Decoded a credential from %d CBOR bytes.", len(cbor))
     return credential
 
@@ -317,7 +361,9 @@ def _strip_prefix(text: str) -> str:
 
 
 def _decompress(compressed: bytes) -> bytes:
-    decompressor = zlib.decompressobj()
+    # A stream that names the preset dictionary gets it; one that names
+    # none decodes as well, since the dictionary only adds matches.
+    decompressor = zlib.decompressobj(zdict=preset_dictionary())
     try:
         cbor = decompressor.decompress(compressed, MAX_CBOR_LENGTH + 1)
     except zlib.error as error:
@@ -374,7 +420,64 @@ def _keep_tag(tag: int) -> Callable[[object, bool], cbor2.CBORTag]:
     return keep
 
 
+# --- The preset dictionary -------------------------------------------------
+
+
+@functools.cache
+def preset_dictionary() -> bytes:
+    """Return the zlib preset dictionary of the format, checked against its hash.
+
+    :raises RuntimeError: if the packaged file differs from the one the
+        format defines, since every payload would then fail to decode.
+    """
+    data = resources.files("credentials").joinpath(DICTIONARY_FILE).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != DICTIONARY_SHA256:
+        raise RuntimeError(
+            f"{DICTIONARY_FILE} has SHA-256 {digest}, not {DICTIONARY_SHA256}; "
+            "restore the file from the release, because it is part of the format."
+        )
+    return data
+
+
+def issuer_web_base(issuer: object) -> str | None:
+    """Return the ``host/path`` that a did:web issuer's web addresses start with.
+
+    ``did:web:example.org%3A8443:orgs:a`` gives ``example.org:8443/orgs/a``,
+    the address its DID document lives under. Any other issuer gives None.
+    """
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if not isinstance(issuer_id, str):
+        return None
+    match = _DID_WEB.fullmatch(issuer_id)
+    if match is None:
+        return None
+    host = match.group(1).replace("%3A", ":")
+    segments = [segment for segment in match.group(2).split(":") if segment]
+    base = "/".join([host, *segments])
+    # Each tag 60006 repeats the base, so a long one would let a small
+    # payload expand far; such issuers simply do not get the tag.
+    return base if len(base) <= MAX_WEB_BASE_LENGTH else None
+
+
 # --- Encoding ---------------------------------------------------------------
+
+
+def _compress_credential(credential: dict[str, Any]) -> dict[int | str, object]:
+    """Compress the top-level object; its issuer decides tag 60006's base.
+
+    The issuer itself is compressed without that base, so a decoder can
+    read it first and then everything that refers to it.
+    """
+    base = issuer_web_base(credential.get("issuer"))
+    item: dict[int | str, object] = {}
+    for key, value in credential.items():
+        token = _issuer_web_base.set(None if key == "issuer" else base)
+        try:
+            item[_compress_key(key)] = _compress_value(value, depth=2)
+        finally:
+            _issuer_web_base.reset(token)
+    return item
 
 
 def _compress_value(value: object, *, depth: int) -> object:
@@ -393,6 +496,9 @@ def _compress_value(value: object, *, depth: int) -> object:
             )
         if isinstance(value, list):
             return [_compress_value(element, depth=depth + 1) for element in value]
+        entry = _compress_status_entry(value)
+        if entry is not None:
+            return entry
         return {
             _compress_key(key): _compress_value(element, depth=depth + 1)
             for key, element in value.items()
@@ -425,6 +531,7 @@ def _compress_text(text: str) -> object:
         _compress_urn_uuid,
         _compress_did_key,
         _compress_multibase,
+        _compress_issuer_relative,
         _compress_prefixed,
     ):
         item = compress(text)
@@ -507,6 +614,45 @@ def _compress_multibase(text: str) -> cbor2.CBORTag | None:
     return cbor2.CBORTag(TAG_MULTIBASE_BASE58BTC, raw)
 
 
+def _compress_status_entry(value: dict[Any, Any]) -> cbor2.CBORTag | None:
+    """Return tag 60005 for a plain BitstringStatusListEntry, else None.
+
+    The entry's ``id``, when it is the list address, ``#`` and the index,
+    is left out and rebuilt, and the index travels as an integer.
+    """
+    if set(value) - {"id"} != _STATUS_ENTRY_KEYS:
+        return None
+    purpose = value["statusPurpose"]
+    index = value["statusListIndex"]
+    status_list = value["statusListCredential"]
+    if value["type"] != _STATUS_ENTRY_TYPE or not all(
+        isinstance(field, str) for field in (purpose, index, status_list)
+    ):
+        return None
+    if _DECIMAL_INDEX.fullmatch(index) is None:
+        return None
+    has_id = "id" in value
+    if has_id and value["id"] != f"{status_list}#{index}":
+        return None
+    return cbor2.CBORTag(
+        TAG_STATUS_ENTRY,
+        [_compress_text(purpose), int(index), _compress_text(status_list), has_id],
+    )
+
+
+def _compress_issuer_relative(text: str) -> cbor2.CBORTag | None:
+    base = _issuer_web_base.get()
+    if base is None:
+        return None
+    for code, scheme in enumerate(ISSUER_RELATIVE_SCHEMES):
+        prefix = f"{scheme}://{base}/"
+        if text.startswith(prefix):
+            suffix = text[len(prefix) :]
+            _require_unicode(suffix)
+            return cbor2.CBORTag(TAG_ISSUER_RELATIVE, [code, suffix])
+    return None
+
+
 def _compress_prefixed(text: str) -> cbor2.CBORTag | None:
     for code, prefix in _PREFIXES_LONGEST_FIRST:
         if text.startswith(prefix):
@@ -580,6 +726,36 @@ def _expand_value(item: object, *, depth: int, budget: _ItemBudget) -> object:
     )
 
 
+def _expand_credential(item: dict[object, object], *, size: int) -> dict[str, Any]:
+    """Expand the top-level map: the issuer first, then the rest against it."""
+    budget = _ItemBudget(remaining=size)
+    budget.spend(1)
+    issuer_key = next(
+        (key for key in item if key in (_KEY_CODES["issuer"], "issuer")), None
+    )
+    issuer_item: dict[object, object] = (
+        {issuer_key: item[issuer_key]} if issuer_key is not None else {}
+    )
+    token = _issuer_web_base.set(None)
+    try:
+        credential = _expand_map(issuer_item, depth=1, budget=budget)
+    finally:
+        _issuer_web_base.reset(token)
+    rest = {key: value for key, value in item.items() if key != issuer_key}
+    token = _issuer_web_base.set(issuer_web_base(credential.get("issuer")))
+    try:
+        for key, value in _expand_map(rest, depth=1, budget=budget).items():
+            if key in credential:
+                raise QrPayloadInvalid(
+                    f"Payload object has key {key!r} twice, once as a code and "
+                    f"once as text; {_RESCAN_ADVICE}."
+                )
+            credential[key] = value
+    finally:
+        _issuer_web_base.reset(token)
+    return credential
+
+
 def _expand_map(
     item: dict[object, object], *, depth: int, budget: _ItemBudget
 ) -> dict[str, object]:
@@ -636,6 +812,10 @@ def _expand_tag(tag: cbor2.CBORTag, budget: _ItemBudget) -> object:
         return "z" + _base58_text(value)
     if tag.tag == TAG_PREFIXED:
         return _expand_prefixed(value, budget)
+    if tag.tag == TAG_STATUS_ENTRY:
+        return _expand_status_entry(value, budget)
+    if tag.tag == TAG_ISSUER_RELATIVE:
+        return _expand_issuer_relative(value, budget)
     raise QrPayloadInvalid(
         f"Payload contains CBOR tag {tag.tag!r} with a {type(value).__name__!r} "
         f"value, which this format does not define; {_RESCAN_ADVICE}."
@@ -670,6 +850,55 @@ def _expand_prefixed(value: object, budget: _ItemBudget) -> str:
     raise QrPayloadInvalid(
         f"Payload prefix tag {TAG_PREFIXED} holds {value!r:.40}, not [prefix "
         f"code, suffix text]; {_RESCAN_ADVICE}."
+    )
+
+
+def _expand_status_entry(value: object, budget: _ItemBudget) -> dict[str, object]:
+    if (
+        isinstance(value, tuple | list)
+        and len(value) == 4
+        and _is_int(value[1])
+        and value[1] >= 0
+        and isinstance(value[3], bool)
+    ):
+        purpose = _expand_value(value[0], depth=MAX_DEPTH, budget=budget)
+        status_list = _expand_value(value[2], depth=MAX_DEPTH, budget=budget)
+        if isinstance(purpose, str) and isinstance(status_list, str):
+            index = str(value[1])
+            entry: dict[str, object] = {}
+            if value[3]:
+                entry["id"] = f"{status_list}#{index}"
+            entry["type"] = _STATUS_ENTRY_TYPE
+            entry["statusPurpose"] = purpose
+            entry["statusListIndex"] = index
+            entry["statusListCredential"] = status_list
+            return entry
+    raise QrPayloadInvalid(
+        f"Payload status entry tag {TAG_STATUS_ENTRY} holds {value!r:.60}, not "
+        f"[purpose, index, list address, has id]; {_RESCAN_ADVICE}."
+    )
+
+
+def _expand_issuer_relative(value: object, budget: _ItemBudget) -> str:
+    base = _issuer_web_base.get()
+    if base is None:
+        raise QrPayloadInvalid(
+            f"Payload uses an address relative to a did:web issuer (tag "
+            f"{TAG_ISSUER_RELATIVE}), but its issuer is not a did:web DID; "
+            f"{_RESCAN_ADVICE}."
+        )
+    if (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and _is_int(value[0])
+        and isinstance(value[1], str)
+    ):
+        scheme = _table_entry(ISSUER_RELATIVE_SCHEMES, value[0], "scheme")
+        budget.spend(len(value[1]))
+        return f"{scheme}://{base}/{value[1]}"
+    raise QrPayloadInvalid(
+        f"Payload issuer-relative tag {TAG_ISSUER_RELATIVE} holds {value!r:.40}, "
+        f"not [scheme code, path]; {_RESCAN_ADVICE}."
     )
 
 

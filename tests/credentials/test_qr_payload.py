@@ -14,6 +14,7 @@ import rfc8785
 
 from credentials.proofs import add_proof
 from credentials.qr_payload import (
+    DICTIONARY_SHA256,
     KEY_TABLE,
     MAX_CBOR_LENGTH,
     MAX_DEPTH,
@@ -21,12 +22,16 @@ from credentials.qr_payload import (
     PREFIX,
     PREFIX_TABLE,
     TAG_DID_KEY,
+    TAG_ISSUER_RELATIVE,
     TAG_PREFIXED,
+    TAG_STATUS_ENTRY,
     VALUE_TABLE,
     QrPayloadInvalid,
     QrPayloadTooLarge,
+    credential_cbor,
     decode_credential,
     encode_credential,
+    preset_dictionary,
 )
 from issuer.esr_export import ExportRow, read_export
 from issuer.training import build_training_credential
@@ -239,3 +244,154 @@ def test_oversized_credential_not_encoded():
     }
     with pytest.raises(QrPayloadTooLarge):
         encode_credential(document)
+
+
+WEB_ISSUER = "did:web:passport.essex-partnership.example%3A8443:orgs:chelmer-valley"
+STATUS_LISTS = (
+    "https://passport.essex-partnership.example:8443/orgs/chelmer-valley/status"
+)
+
+
+def _with_status(credential: dict, index: int) -> dict:
+    """Return ``credential`` reissued by a did:web issuer with status entries."""
+    signer = Ed25519KeyPair.from_seed(
+        ISSUER.seed_bytes(), controller=WEB_ISSUER, id=f"{WEB_ISSUER}#key-2"
+    )
+    unsigned = {key: value for key, value in credential.items() if key != "proof"}
+    unsigned["issuer"] = {"id": WEB_ISSUER, "type": ["Profile"]}
+    unsigned["credentialStatus"] = [
+        {
+            "id": f"{STATUS_LISTS}/{purpose}/3#{index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": str(index),
+            "statusListCredential": f"{STATUS_LISTS}/{purpose}/3",
+        }
+        for purpose in ("revocation", "suspension")
+    ]
+    return add_proof(unsigned, signer=signer, created="2026-03-31T09:00:00Z")
+
+
+def test_status_credentials_fit_version_13(demo_credentials):
+    # Every fifth credential is enough to cover the names and subjects.
+    credentials = [
+        _with_status(credential, 131_071 - number)
+        for number, credential in enumerate(demo_credentials[::5])
+    ]
+    for credential in credentials:
+        payload = encode_credential(credential)
+        assert decode_credential(payload) == credential
+        assert qr_version_for(payload) <= 13, len(payload)
+
+
+def test_status_entry_tag_used(demo_credentials):
+    credential = _with_status(demo_credentials[0], 94567)
+    item = cbor2.loads(credential_cbor(credential))
+    entries = item[KEY_TABLE.index("credentialStatus")]
+    assert [entry.tag for entry in entries] == [TAG_STATUS_ENTRY, TAG_STATUS_ENTRY]
+    purpose, index, status_list, has_id = entries[0].value
+    assert index == 94567
+    assert has_id is True
+    assert status_list.tag == TAG_ISSUER_RELATIVE
+    assert status_list.value == (0, "status/revocation/3")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        # Each keeps its exact text through the generic encoding.
+        {
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "007",
+            "statusListCredential": "https://a.example/1",
+        },
+        {
+            "id": "https://a.example/1#8",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "7",
+            "statusListCredential": "https://a.example/1",
+        },
+        {
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "message",
+            "statusListIndex": "7",
+            "statusListCredential": "https://a.example/1",
+            "statusSize": 2,
+        },
+        {
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": 7,
+            "statusListCredential": "https://a.example/1",
+        },
+        {
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "7",
+            "statusListCredential": "https://a.example/1",
+        },
+    ],
+)
+def test_status_entry_variants_round_trip(entry):
+    document = {"id": "urn:x", "credentialStatus": entry}
+    assert decode_credential(encode_credential(document)) == document
+
+
+@pytest.mark.parametrize(
+    ("issuer", "text", "tagged"),
+    [
+        ("did:web:a.example", "https://a.example/x", True),
+        ("did:web:a.example%3A8443:orgs:b", "http://a.example:8443/orgs/b/s", True),
+        ("did:web:a.example:orgs:b", "https://a.example/orgs/c/s", False),
+        ("did:web:a.example", "https://a.example.evil/x", False),
+        (
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "https://x/",
+            False,
+        ),
+    ],
+)
+def test_issuer_relative_addresses(issuer, text, tagged):
+    document = {"issuer": issuer, "url": text}
+    item = cbor2.loads(credential_cbor(document))
+    url = item["url"]
+    assert (isinstance(url, cbor2.CBORTag) and url.tag == TAG_ISSUER_RELATIVE) is tagged
+    assert decode_credential(encode_credential(document)) == document
+
+
+def test_issuer_not_relative_to_itself():
+    document = {"issuer": {"id": "did:web:a.example", "url": "https://a.example/x"}}
+    item = cbor2.loads(credential_cbor(document))
+    assert item[KEY_TABLE.index("issuer")]["url"].tag == TAG_PREFIXED
+    assert decode_credential(encode_credential(document)) == document
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({1: cbor2.CBORTag(TAG_ISSUER_RELATIVE, [0, "x"])}, "not a did:web DID"),
+        (
+            {4: "did:web:a.example", 1: cbor2.CBORTag(TAG_ISSUER_RELATIVE, [9, "x"])},
+            "scheme code",
+        ),
+        ({1: cbor2.CBORTag(TAG_STATUS_ENTRY, [72, -1, "u", True])}, "status entry"),
+        ({1: cbor2.CBORTag(TAG_STATUS_ENTRY, [72, 1, [1], True])}, "CBOR item"),
+        ({1: cbor2.CBORTag(TAG_STATUS_ENTRY, [72, 1])}, "status entry"),
+    ],
+)
+def test_bad_new_tags_rejected(item, message):
+    with pytest.raises(QrPayloadInvalid, match=message):
+        decode_credential(_payload(item))
+
+
+def test_preset_dictionary_pinned():
+    data = preset_dictionary()
+    assert hashlib.sha256(data).hexdigest() == DICTIONARY_SHA256
+
+
+def test_payload_without_dictionary_decodes():
+    document = {"id": "urn:x", "name": "Fire Safety"}
+    data = zlib.compress(credential_cbor(document), 9)
+    assert decode_credential(PREFIX + base45.b45encode(data).decode()) == document
