@@ -1,5 +1,6 @@
 """Running the platform under gunicorn."""
 
+import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -60,7 +61,14 @@ def run_server(*, host: str, port: int, workers: int) -> None:
     """Serve the app with ``workers`` gunicorn processes until interrupted.
 
     Each worker creates its own app (and database pool) after the fork.
+    gunicorn's control socket lives in the data folder, so instances with
+    their own ``PASSPORT_DATA_DIR`` run side by side without taking over
+    each other's socket.
     """
+    from passport.settings import data_dir_from_env
+
+    data_dir = data_dir_from_env(dict(os.environ))
+    data_dir.mkdir(parents=True, exist_ok=True)
     _Gunicorn(
         {
             "bind": f"{host}:{port}",
@@ -71,5 +79,6 @@ def run_server(*, host: str, port: int, workers: int) -> None:
             # header values reach the log.
             "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
             "timeout": 60,
+            "control_socket": str(data_dir / "gunicorn.ctl"),
         }
     ).run()
