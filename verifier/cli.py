@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlmodel import Session
 
+from audit.log import command_line_actor
 from keys.store import KeyStore
 from verifier.errors import RegistryMemberInvalid
 from verifier.registry import CSTF_KIND
@@ -24,7 +25,7 @@ from verifier.registry_service import (
 )
 from verifier.requirements import list_profiles, seed_profiles
 
-CLI_EDITOR = "command line"
+CLI_EDITOR = command_line_actor()
 
 
 @contextmanager
