@@ -28,7 +28,7 @@ from issuer.public import VC_MEDIA_TYPES, _cacheable
 from issuer.web import db_session, services
 from verifier.errors import RegistryMemberInvalid
 from verifier.models import RegistryMember
-from verifier.registry import CSTF_KIND
+from verifier.registry import CSTF_KIND, TrustedIssuer
 from verifier.registry_service import (
     DEFAULT_KINDS,
     MemberInput,
@@ -147,17 +147,22 @@ def add_member() -> Response | tuple[str, int] | str:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("registry/member_form.html", form=form, row=None), status
+    return _save_form(form, form.did.data, None)
+
+
+def _save_form(
+    form: MemberForm, did: str, row: TrustedIssuer | None
+) -> Response | tuple[str, int]:
+    """Save a validated member form, or show it again with the service's error."""
     try:
         with db_session() as session:
-            save_member(session, _member_input(form, form.did.data), editor=_editor())
+            save_member(session, _member_input(form, did), editor=_editor())
     except RegistryMemberInvalid as error:
-        return (
-            render_template(
-                "registry/member_form.html", form=form, row=None, error=str(error)
-            ),
-            400,
+        page = render_template(
+            "registry/member_form.html", form=form, row=row, error=str(error)
         )
-    flash(f"Added {form.name.data}. Publish the registry to share the change.", "success")
+        return page, 400
+    flash(f"Saved {form.name.data}. Publish the registry to share the change.", "success")
     return redirect(url_for("registry_admin.members"))
 
 
@@ -188,18 +193,7 @@ def edit_member(member_id: int) -> Response | tuple[str, int] | str:
     form.did.data = member.did
     if not form.validate():
         return render_template("registry/member_form.html", form=form, row=member), 400
-    try:
-        with db_session() as session:
-            save_member(session, _member_input(form, member.did), editor=_editor())
-    except RegistryMemberInvalid as error:
-        return (
-            render_template(
-                "registry/member_form.html", form=form, row=member, error=str(error)
-            ),
-            400,
-        )
-    flash(f"Saved {form.name.data}. Publish the registry to share the change.", "success")
-    return redirect(url_for("registry_admin.members"))
+    return _save_form(form, member.did, member)
 
 
 @bp.post("/registry/members/<int:member_id>/leave")
