@@ -212,8 +212,13 @@ def verify_command(
     FILE may hold JSON or a wallet QR payload (text starting 'SP1:'). Exit
     status: 0 verified, 1 not verified, 2 unreadable input or bad usage.
     """
+    from passport.settings import FetchSettings
     from passport.verification import load_registry_file, verify_text
 
+    try:
+        FetchSettings.from_env()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     now = datetime.now(UTC)
     if at is not None:
         try:
