@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from credentials.status_list import Bitstring
 from keys.did_key import DID_KEY_PREFIX
@@ -55,6 +55,7 @@ from verifier.status import (
 from verifier.status_store import DatabaseStatusListStore
 
 __all__ = [
+    "LayeredStatusListStore",
     "PlatformDidResolver",
     "PlatformStatusListStore",
     "PlatformStatusLists",
@@ -161,12 +162,43 @@ class PlatformStatusListStore:
         """Keep nothing, because the database already stores the issuer's lists."""
 
 
+class LayeredStatusListStore:
+    """A per-process memory store in front of a shared store.
+
+    Reading the database and decoding a list costs about as much as
+    verifying a credential, so each process keeps the decoded lists it has
+    read. Both layers hold the same ``fetched_at``, so the cache's freshness
+    rule gives the same answer whichever layer the list came from.
+    """
+
+    def __init__(self, memory: StatusListStore, shared: StatusListStore) -> None:
+        self.memory = memory
+        self.shared = shared
+
+    def get(self, url: str) -> CachedStatusList | None:
+        """Return the list from memory, else from the shared store."""
+        entry = self.memory.get(url)
+        if entry is None:
+            entry = self.shared.get(url)
+            if entry is not None:
+                self.memory.put(entry)
+        return entry
+
+    def put(self, entry: CachedStatusList) -> None:
+        """Keep a newly fetched list in both layers."""
+        self.memory.put(entry)
+        self.shared.put(entry)
+
+
 class PlatformStatusLists(StatusListCache):
     """Status lists: the platform's own from its database, others fetched.
 
     A list the platform publishes is read from the ``status_list`` table
     with no request. Any other list goes through the fenced fetcher (or, in
     offline mode, the cache only) as :class:`StatusListCache` does.
+
+    :param own_urls: the URLs of the lists the platform publishes; only
+        these are looked up in ``own_lists``.
     """
 
     def __init__(
@@ -174,11 +206,13 @@ class PlatformStatusLists(StatusListCache):
         fetcher: FencedFetcher | None,
         *,
         own_lists: StatusListStore,
+        own_urls: frozenset[str],
         store: StatusListStore,
         offline: bool = False,
     ) -> None:
         super().__init__(fetcher, offline=offline, store=store)
         self.own_lists = own_lists
+        self.own_urls = own_urls
 
     def get(
         self,
@@ -194,7 +228,7 @@ class PlatformStatusLists(StatusListCache):
 
         :raises StatusUnavailable: naming why the list cannot be used.
         """
-        own = self.own_lists.get(url)
+        own = self.own_lists.get(url) if url in self.own_urls else None
         if own is not None:
             if own.issuer != issuer or own.purpose != purpose:
                 raise StatusUnavailable(
@@ -271,6 +305,11 @@ class VerificationSources:
             MAX_CACHED_DID_DOCUMENTS
         )
         self._memory_lists = MemoryStatusListStore()
+        self._stored_lists: StatusListStore = self._memory_lists
+        if engine is not None:
+            self._stored_lists = LayeredStatusListStore(
+                self._memory_lists, DatabaseStatusListStore(engine)
+            )
 
     def close(self) -> None:
         """Close the fetcher's connection pool."""
@@ -287,22 +326,23 @@ class VerificationSources:
         documents: dict[str, dict[str, Any]] = {}
         did_key_history: dict[str, dict[str, str]] = {}
         own_lists: StatusListStore = MemoryStatusListStore()
-        store: StatusListStore = self._memory_lists
+        own_urls: frozenset[str] = frozenset()
         if self.engine is not None:
             if registry is None:
                 registry = registry_from_engine(self.engine)
             try:
+                from issuer.models import StatusList
                 from issuer.service import did_key_method_history, platform_did_documents
 
                 with Session(self.engine) as session:
                     documents = platform_did_documents(session)
                     did_key_history = did_key_method_history(session)
+                    own_urls = frozenset(session.exec(select(StatusList.url)))
             except SQLAlchemyError as error:
                 logger.warning(
                     "platform DID documents unavailable: %s", type(error).__name__
                 )
             own_lists = PlatformStatusListStore(self.engine)
-            store = DatabaseStatusListStore(self.engine)
         registry = registry if registry is not None else IssuerRegistry()
         remote = DidResolver(
             self.fetcher,
@@ -318,7 +358,11 @@ class VerificationSources:
                 remote,
             ),
             "status_lists": PlatformStatusLists(
-                self.fetcher, own_lists=own_lists, store=store, offline=self.offline
+                self.fetcher,
+                own_lists=own_lists,
+                own_urls=own_urls,
+                store=self._stored_lists,
+                offline=self.offline,
             ),
         }
 
