@@ -210,7 +210,9 @@ def measure_in_process(
     return times
 
 
-def prepare_database(folder: Path, issuer: Ed25519KeyPair, origin: str) -> dict[str, str]:
+def prepare_database(
+    folder: Path, issuer: Ed25519KeyPair, origin: str
+) -> dict[str, str]:
     """Create the platform database with the issuer as a registry member.
 
     :returns: the environment ``passport serve`` runs with.
@@ -373,7 +375,8 @@ def main() -> None:
     presentation, keys = build_presentation(status, issuer)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; {datetime.now(UTC).date().isoformat()}"
+        f"{platform.python_version()}; {datetime.now(UTC).date().isoformat()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
     )
     print(
         f"presentation: {CREDENTIALS} credentials with 2 status entries each, "
@@ -401,8 +404,10 @@ def main() -> None:
         wall = time.perf_counter()
         times = measure_in_process(presentation, options.calls, sources)
         report("in process, platform", times, time.perf_counter() - wall, raw)
-        print(f"  status list requests: {fetched} while warming, then "
-              f"{status.requests - fetched}")
+        print(
+            f"  status list requests: {fetched} while warming, then "
+            f"{status.requests - fetched}"
+        )
         sources.close()
         engine.dispose()
 
@@ -414,9 +419,12 @@ def main() -> None:
             report(
                 f"HTTP, 2 workers, {options.concurrency} in flight", times, wall, raw
             )
-            print(f"  status list requests during the HTTP run: "
-                  f"{status.requests - before}")
+            print(
+                f"  status list requests during the HTTP run: "
+                f"{status.requests - before}"
+            )
     status.stop()
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -55,9 +55,7 @@ class Platform:
         from passport.verification import VerificationSources
 
         if self._verification is None:
-            self._verification = VerificationSources(
-                self.engine, self.settings.fetch
-            )
+            self._verification = VerificationSources(self.engine, self.settings.fetch)
         return self._verification.sources()
 
     def dispose(self) -> None:

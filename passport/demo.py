@@ -171,7 +171,7 @@ def _ensure_account(
     session: Session,
     email: str,
     display_name: str,
-    role: Role,
+    role: str,
     organisation_slug: str | None,
     wallet_id: int | None = None,
 ) -> None:

@@ -87,7 +87,9 @@ def _positive_number(env: dict[str, str], name: str, default: float) -> float:
     except ValueError:
         number = 0.0
     if not number > 0 or number == float("inf"):
-        raise ValueError(f"{name}={value!r} is not a positive number; unset it or fix it.")
+        raise ValueError(
+            f"{name}={value!r} is not a positive number; unset it or fix it."
+        )
     return number
 
 

@@ -101,7 +101,9 @@ def registry_from_engine(engine: Engine) -> IssuerRegistry:
         return IssuerRegistry()
 
 
-def load_registry_file(path: Path, *, publisher_did: str, now: datetime) -> IssuerRegistry:
+def load_registry_file(
+    path: Path, *, publisher_did: str, now: datetime
+) -> IssuerRegistry:
     """Load a signed registry document exported with ``passport registry export``.
 
     :param publisher_did: the partnership DID the caller trusts to sign it.
@@ -111,7 +113,9 @@ def load_registry_file(path: Path, *, publisher_did: str, now: datetime) -> Issu
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"Cannot read the registry file {str(path)!r}: {error}") from error
+        raise ValueError(
+            f"Cannot read the registry file {str(path)!r}: {error}"
+        ) from error
     try:
         return load_registry_credential(text, publisher_did=publisher_did, now=now)
     except RegistryDocumentInvalid as error:
@@ -273,7 +277,11 @@ class PlatformDidResolver:
         :raises Exception: the resolver's error naming why ``did`` could not
             be resolved; the pipeline reports it as a failed check.
         """
-        if did.startswith(DID_KEY_PREFIX) or did in self.own_dids or self.remote is None:
+        if (
+            did.startswith(DID_KEY_PREFIX)
+            or did in self.own_dids
+            or self.remote is None
+        ):
             return self.local(did)
         return self.remote(did)
 
@@ -332,7 +340,10 @@ class VerificationSources:
                 registry = registry_from_engine(self.engine)
             try:
                 from issuer.models import StatusList
-                from issuer.service import did_key_method_history, platform_did_documents
+                from issuer.service import (
+                    did_key_method_history,
+                    platform_did_documents,
+                )
 
                 with Session(self.engine) as session:
                     documents = platform_did_documents(session)
@@ -449,4 +460,3 @@ def verify_text(
                 document, challenge=challenge, domain=domain, now=now, **sources
             )
         return verify_credential(document, now=now, **sources)
-

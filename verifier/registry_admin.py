@@ -162,7 +162,9 @@ def _save_form(
             "registry/member_form.html", form=form, row=row, error=str(error)
         )
         return page, 400
-    flash(f"Saved {form.name.data}. Publish the registry to share the change.", "success")
+    flash(
+        f"Saved {form.name.data}. Publish the registry to share the change.", "success"
+    )
     return redirect(url_for("registry_admin.members"))
 
 
@@ -182,7 +184,9 @@ def edit_member(member_id: int) -> Response | tuple[str, int] | str:
         form.slug.data = member.slug
         form.cstf_aligned.data = member.cstf_aligned
         form.may_issue.data = ", ".join(sorted(member.may_issue))
-        form.member_from.data = member.member_from.date() if member.member_from else None
+        form.member_from.data = (
+            member.member_from.date() if member.member_from else None
+        )
         form.member_until.data = (
             member.member_until.date() if member.member_until else None
         )

@@ -66,7 +66,9 @@ class OutsideIssuer:
                 status_list_credential(self.key, url, purpose, set_indexes=bits),
             )
 
-    def credential(self, status_url: str | None = None, created: datetime | None = None):
+    def credential(
+        self, status_url: str | None = None, created: datetime | None = None
+    ):
         return training_credential(
             self.key,
             HOLDER,

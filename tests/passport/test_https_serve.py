@@ -145,4 +145,6 @@ def test_platform_urls_https(environment, monkeypatch):
     urls = dict(platform_urls("127.0.0.1", 8443, https=True))
 
     assert urls["Sign in"] == "https://127.0.0.1:8443/sign-in"
-    assert urls["Trust registry, signed"] == "https://127.0.0.1:8443/trust-registry.json"
+    assert (
+        urls["Trust registry, signed"] == "https://127.0.0.1:8443/trust-registry.json"
+    )

@@ -102,9 +102,7 @@ def test_export_writes_latest_published(platform_env, server, tmp_path):
     document = json.loads(open(path).read())
     assert document["issuer"] == publisher
     assert json.loads(again.read_text())["id"] == document["id"]
-    assert document["credentialSubject"]["member"][0]["fetchOrigin"] == [
-        server.origin
-    ]
+    assert document["credentialSubject"]["member"][0]["fetchOrigin"] == [server.origin]
 
 
 def test_registry_file_used_without_database(

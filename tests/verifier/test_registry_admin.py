@@ -146,7 +146,9 @@ def test_membership_ended(admin, seeded):
     )
 
     assert "leaves on 2026-01-01" in response.get_data(as_text=True)
-    assert member_row(seeded, OUTSIDE_DID).member_until == datetime(2026, 1, 1, tzinfo=UTC)
+    assert member_row(seeded, OUTSIDE_DID).member_until == datetime(
+        2026, 1, 1, tzinfo=UTC
+    )
 
 
 def test_leaving_before_joining_rejected(admin, seeded):
