@@ -28,10 +28,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def check_tls_files(certfile: Path, keyfile: Path) -> None:
-    """Load the certificate and key once, so that a bad pair fails at start.
-
-    gunicorn loads them in each worker, where an error would only show in
-    the log as workers that keep exiting.
+    """Load the certificate and key once, so that a bad pair stops the
+    command with a clear message before gunicorn starts.
 
     :raises ValueError: naming the files and the TLS library's reason.
     """

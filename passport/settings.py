@@ -88,15 +88,16 @@ def _positive_number(env: dict[str, str], name: str, default: float) -> float:
         number = 0.0
     if not number > 0 or number == float("inf"):
         raise ValueError(
-            f"{name}={value!r} is not a positive number; unset it or fix it."
+            f"{name}={value!r} is not a positive number; set it to a number "
+            "greater than 0, or unset it for the default."
         )
     return number
 
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """How verification fetches status lists and DID documents of issuers
-    outside this platform."""
+    """Limits and mode of fetching the status lists and DID documents of
+    issuers outside this platform."""
 
     allow_http: bool = False
     timeout: float = DEFAULT_FETCH_TIMEOUT_SECONDS

@@ -172,7 +172,7 @@ class LayeredStatusListStore:
     Reading the database and decoding a list costs about as much as
     verifying a credential, so each process keeps the decoded lists it has
     read. Both layers hold the same ``fetched_at``, so the cache's freshness
-    rule gives the same answer whichever layer the list came from.
+    rule returns the same result whichever layer the list came from.
     """
 
     def __init__(self, memory: StatusListStore, shared: StatusListStore) -> None:
@@ -256,7 +256,7 @@ class PlatformDidResolver:
 
     :param local: resolves did:key (with the key history the platform
         recorded) and the platform's did:web documents.
-    :param own_dids: the did:web DIDs ``local`` holds documents for.
+    :param own_dids: the did:web DIDs that ``local`` has documents for.
     :param remote: fetches other did:web documents; None resolves nothing
         else, so such a DID fails its check.
     """
@@ -296,7 +296,7 @@ class VerificationSources:
 
     :param engine: the platform's database; None for a verification with
         no database (a registry file must then name the issuers).
-    :param offline: fetch nothing, whatever the settings say.
+    :param offline: fetch nothing, even if the settings allow fetching.
     """
 
     def __init__(
@@ -355,6 +355,9 @@ class VerificationSources:
                 )
             own_lists = PlatformStatusListStore(self.engine)
         registry = registry if registry is not None else IssuerRegistry()
+        # NOTE: fetched did:web documents are kept in this process only, so
+        # an offline run in a new process cannot resolve an outside issuer's
+        # did:web; status lists, by contrast, are kept in the database.
         remote = DidResolver(
             self.fetcher,
             registry=registry,

@@ -1,8 +1,8 @@
 """The partnership administrator's trust registry pages and the public copy.
 
-``/registry/`` lists the members; from there the administrator adds or
-edits a member, ends a membership (what the member issued before it left
-stays trusted) and publishes the registry as a signed document. Every page
+``/registry/`` lists the members. From there the administrator adds or
+edits a member, ends a membership and publishes the registry as a signed
+document. A member that left stays trusted for what it issued before. Every page
 needs the partnership administrator role, which is not tied to one
 organisation, and every form carries a CSRF token.
 
@@ -233,7 +233,7 @@ def leave(member_id: int) -> Response:
 @bp.post("/registry/publish")
 @require_role(PARTNERSHIP_ADMIN)
 def publish() -> Response:
-    """Sign the registry as it stands and make it the public copy."""
+    """Sign the current registry and make it the public copy."""
     if not PublishForm().validate_on_submit():
         abort(400)
     with db_session() as session:

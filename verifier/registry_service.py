@@ -218,7 +218,7 @@ def publish_registry(
     name: str = PARTNERSHIP_NAME,
     editor: str = "system",
 ) -> dict[str, Any]:
-    """Sign the registry as it stands and store it as the latest published copy.
+    """Sign the current registry and store it as the latest published copy.
 
     The public registry URL serves the stored copy. The caller commits.
     """

@@ -102,7 +102,7 @@ def other_server():
 
 @pytest.fixture
 def silent_origin():
-    """An origin whose socket accepts connections but never answers."""
+    """An origin whose socket accepts connections but never responds."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)

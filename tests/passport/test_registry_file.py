@@ -1,7 +1,7 @@
 """``passport registry export`` and ``passport verify --registry FILE``.
 
-The exported file is the signed registry a verifier elsewhere loads; with
-it, verification knows the partnership's members without a database, and
+The exported file is the signed registry a verifier elsewhere loads. With
+it, verification finds the partnership's members without a database, and
 ``--offline`` uses only status lists fetched before.
 """
 

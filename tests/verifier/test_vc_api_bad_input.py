@@ -1,10 +1,11 @@
 """``POST /presentations/verify`` and ``/credentials/verify`` against bad input.
 
 Every body here must get 400 with ``verified: false`` and the full list of
-checks (413 or 415 where the body itself is refused), never a 500 and
-never a 200: wrong JSON types at every position of a valid presentation,
-nested garbage, huge bodies, extra and missing proofs, a credential whose
-subject is not the presenter, and a challenge another verifier issued.
+checks, or 413 for a body over the size limit, and never a 500 or a 200.
+The bodies are wrong JSON types at every position of a valid
+presentation, nested garbage, huge bodies, extra and missing proofs, a
+credential whose subject is not the presenter, and a challenge another
+verifier issued.
 """
 
 import copy
@@ -67,7 +68,7 @@ def post(client, body, path="/presentations/verify"):
 
 
 def assert_rejected(response):
-    """Assert a 400-family answer in the VC-API shape with every check."""
+    """Assert a 400 or 413 response in the VC-API shape with every check."""
     assert response.status_code in (400, 413), response.status_code
     body = response.json
     assert body["verified"] is False
