@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,11 @@ import pytest
 from click.testing import CliRunner
 
 from passport.cli import main
-from tests.verifier.support import write_self_signed_certificate
+from tests.verifier.support import (
+    issuer_key,
+    training_credential,
+    write_self_signed_certificate,
+)
 
 PASSPORT = Path(sys.executable).with_name("passport")
 # How long gunicorn may take to bind; a test that fails waits this long.
@@ -90,9 +95,18 @@ def test_https_served_with_given_certificate(https_server):
     assert process.poll() is None, "passport serve exited early"
     context = ssl.create_default_context(cafile=str(cert))
 
+    credential = training_credential(
+        issuer_key(4), issuer_key(2).controller, "FS", date.today()
+    )
+
     with httpx.Client(verify=context, timeout=30) as client:
         page = client.get(base + "/sign-in")
         verified = client.post(
+            base + "/credentials/verify",
+            content=json.dumps({"verifiableCredential": credential, "options": {}}),
+            headers={"Content-Type": "application/json"},
+        )
+        empty = client.post(
             base + "/credentials/verify",
             content=json.dumps({"verifiableCredential": {}, "options": {}}),
             headers={"Content-Type": "application/json"},
@@ -100,8 +114,10 @@ def test_https_served_with_given_certificate(https_server):
 
     assert page.status_code == 200
     assert "__Host-passport" in page.headers.get("set-cookie", "")
-    assert verified.status_code == 400
-    assert verified.json()["verified"] is False
+    assert verified.status_code == 200, verified.json()["errors"]
+    assert verified.json()["verified"] is True
+    assert empty.status_code == 400
+    assert empty.json()["verified"] is False
 
 
 def test_plain_http_not_served(https_server):
