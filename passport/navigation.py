@@ -22,6 +22,8 @@ class NavLink:
 
 NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("My training passport", "wallet.index", (Role.STAFF,)),
+    NavLink("Share passport", "wallet_sharing.share", (Role.STAFF,)),
+    NavLink("Sharing history", "wallet_sharing.history", (Role.STAFF,)),
     NavLink("Verify a credential", "hr.verify", (Role.HR,)),
     NavLink("Credential offers", "delivery.offers", (Role.STAFF,)),
     NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
