@@ -111,6 +111,8 @@ BLUEPRINTS = (
     "wallet_web.sharing_views:bp",
     "wallet_web.share_api:bp",
     "verifier.hr:bp",
+    "verifier.hr_passport:bp",
+    "verifier.hr_profiles:bp",
     "verifier.api:bp",
     "issuer.public:bp",
     "issuer.api:bp",

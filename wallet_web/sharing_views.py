@@ -157,7 +157,9 @@ def history() -> str:
                 "expired": link.used_at is None
                 and link.expires_at.replace(tzinfo=UTC) <= now,
                 # A credential deleted since is listed as such, not dropped.
-                "titles": [titles.get(cid, "A credential since deleted") for cid in ids],
+                "titles": [
+                    titles.get(cid, "A credential since deleted") for cid in ids
+                ],
             }
         )
     return render_template("wallet/history.html", entries=entries)
