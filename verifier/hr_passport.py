@@ -285,11 +285,10 @@ def _build(
     result = stored_result(row)
     # The report is as at receipt, when the checks ran, so that expiry
     # buckets agree with the validity checks.
-    received_at = _aware(row.received_at)
     report = build_report(
         profile,
         result.credentials,
-        now=received_at,
+        now=row.received_at,
         presentation_problems=presentation_problems(result),
     )
     # Training credentials name their issuer by DID only; the registry has
@@ -300,11 +299,6 @@ def _build(
         if member is not None:
             report.rows[position] = replace(report_row, issuer_name=member.name)
     return report, result
-
-
-def _aware(instant: datetime) -> datetime:
-    # SQLite returns naive datetimes; every stored instant is UTC.
-    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
 def _holder_name(result: VerificationResult) -> str:
@@ -343,7 +337,6 @@ def report(public_id: str) -> str:
     return render_template(
         "hr/passport_report.html",
         row=row,
-        received_at=_aware(row.received_at),
         profiles=profiles,
         profile=profile,
         report=passport_report,

@@ -155,7 +155,7 @@ def history() -> str:
                 "verifier_name": link.verifier_name,
                 "verifier_domain": link.verifier_domain,
                 "expired": link.used_at is None
-                and link.expires_at.replace(tzinfo=UTC) <= now,
+                and link.expires_at <= now,
                 # A credential deleted since is listed as such, not dropped.
                 "titles": [
                     titles.get(cid, "A credential since deleted") for cid in ids

@@ -34,7 +34,6 @@ def sign_out(client: FlaskClient) -> None:
     """Sign out through the layout's form."""
     token = csrf_token(client, "/wallet/")
     client.post("/sign-out", data={"csrf_token": token})
-    client.cookie_jar.clear() if hasattr(client, "cookie_jar") else None
 
 
 def receive(client: FlaskClient, scanned: str) -> object:
