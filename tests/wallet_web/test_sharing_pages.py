@@ -163,7 +163,9 @@ def test_presentation_endpoint_answers_once(client, seeded):
             "challenge",
         ),
         (
-            json.dumps({"challenge": CHALLENGE, "domain": DOMAIN, "verifier": 7}).encode(),
+            json.dumps(
+                {"challenge": CHALLENGE, "domain": DOMAIN, "verifier": 7}
+            ).encode(),
             "application/json",
             400,
             "verifier",
@@ -341,5 +343,3 @@ def test_share_links_store_only_hashes(client, seeded):
         engine.dispose()
     assert stored
     assert token not in stored
-
-
