@@ -6,7 +6,7 @@ to the share URL ``/s/<token>`` and receives one presentation signed by the
 holder's key over that challenge and domain. The endpoint is an API for
 other systems, so it is exempt from CSRF tokens; it carries no session and
 changes nothing but the link it consumes. Every failure is a 4xx JSON error
-``{"error", "message"}``.
+``{"error": message, "reason": code}``.
 """
 
 import json
@@ -30,8 +30,10 @@ REQUEST_FIELDS = frozenset({"challenge", "domain", "verifier"})
 MAX_TOKEN_LENGTH = 64
 
 
-def _error(status: int, error: str, message: str) -> Response:
-    response = jsonify(error=error, message=message)
+def _error(status: int, reason: str, message: str) -> Response:
+    # The message goes under "error", where verifier.fetch reads a refusal's
+    # reason and passes it on to HR.
+    response = jsonify(error=message, reason=reason)
     response.status_code = status
     return response
 

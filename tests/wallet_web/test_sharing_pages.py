@@ -135,7 +135,7 @@ def test_presentation_endpoint_answers_once(client, seeded):
     assert result.check("holder-binding").passed
     assert len(presentation["verifiableCredential"]) == 2
     assert second.status_code == 410
-    assert "already used" in second.get_json()["message"]
+    assert "already used" in second.get_json()["error"]
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_bad_request_keeps_link(client, seeded, body, content_type, status, word
     response = client.post(path, data=body, content_type=content_type)
 
     assert response.status_code == status
-    assert words in response.get_json()["message"]
+    assert words in response.get_json()["error"]
     good = client.post(path, json={"challenge": CHALLENGE, "domain": DOMAIN})
     assert good.status_code == 200
 
@@ -190,7 +190,7 @@ def test_unknown_link_is_gone(client):
         "/s/AAAAAAAAAAAAAAAAAAAAAA", json={"challenge": CHALLENGE, "domain": DOMAIN}
     )
     assert response.status_code == 410
-    assert "not known" in response.get_json()["message"]
+    assert "not known" in response.get_json()["error"]
 
 
 def test_expired_link_is_gone(client, seeded):
@@ -212,7 +212,7 @@ def test_expired_link_is_gone(client, seeded):
     )
 
     assert response.status_code == 410
-    assert "expired" in response.get_json()["message"]
+    assert "expired" in response.get_json()["error"]
 
 
 def test_opening_link_in_browser_keeps_it(client, seeded):
