@@ -54,7 +54,7 @@ from verifier.qr_image import QrImageError, read_qr_text
 from verifier.received_models import ReceivedPassport
 from verifier.registry import origin_of
 from verifier.registry_service import load_registry
-from verifier.report import PassportReport, build_report
+from verifier.report import OUTCOME_LABELS, PassportReport, build_report
 from verifier.reports import CHECK_TITLES, SubmissionError, verify_submission
 from verifier.requirements import Profile, list_profiles, seed_profiles
 from verifier.results import VerificationResult
@@ -345,6 +345,7 @@ def report(public_id: str) -> str:
         titles={**CHECK_TITLES, **PRESENTATION_TITLES},
         decisions=decisions,
         decision_choices=DECISIONS,
+        outcome_labels=OUTCOME_LABELS,
         decision_form=decision_form,
         issue_form=issue_form,
         can_issue=result.verified
