@@ -9,15 +9,9 @@ from verifier.pipeline import MAX_DOCUMENT_BYTES
 from verifier.qr_image import MAX_IMAGE_BYTES
 
 
-class VerifyCredentialForm(FlaskForm):  # type: ignore[misc]
-    """A pasted QR payload or credential JSON, or a picture of a QR code."""
-
-    payload = TextAreaField(
-        "Paste the QR code's text or the credential JSON",
-        validators=[Optional(), Length(max=MAX_DOCUMENT_BYTES)],
-        render_kw={"spellcheck": "false", "autocapitalize": "none", "rows": 6},
-    )
-    image = FileField(
+def qr_image_field() -> FileField:
+    """Return the upload field for a picture of a QR code, size-limited."""
+    return FileField(
         "Or upload a picture of the QR code",
         validators=[
             FileSize(
@@ -27,6 +21,17 @@ class VerifyCredentialForm(FlaskForm):  # type: ignore[misc]
         ],
         render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp,image/bmp"},
     )
+
+
+class VerifyCredentialForm(FlaskForm):  # type: ignore[misc]
+    """A pasted QR payload or credential JSON, or a picture of a QR code."""
+
+    payload = TextAreaField(
+        "Paste the QR code's text or the credential JSON",
+        validators=[Optional(), Length(max=MAX_DOCUMENT_BYTES)],
+        render_kw={"spellcheck": "false", "autocapitalize": "none", "rows": 6},
+    )
+    image = qr_image_field()
 
 
 class ReceivePassportForm(FlaskForm):  # type: ignore[misc]
@@ -46,16 +51,7 @@ class ReceivePassportForm(FlaskForm):  # type: ignore[misc]
             "autofocus": True,
         },
     )
-    image = FileField(
-        "Or upload a picture of the QR code",
-        validators=[
-            FileSize(
-                max_size=MAX_IMAGE_BYTES,
-                message=f"The image must be at most {MAX_IMAGE_BYTES // 2**20} MB.",
-            )
-        ],
-        render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp,image/bmp"},
-    )
+    image = qr_image_field()
 
 
 class DecisionForm(FlaskForm):  # type: ignore[misc]

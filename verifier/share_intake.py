@@ -31,11 +31,11 @@ from sqlmodel import Session, col, select
 
 from credentials.datamodel import as_list
 from verifier.challenges import issue_challenge
-from verifier.errors import FetchError
 from verifier.passport_check import (
     SHARE_PATH,
     ShareLinkInvalid,
     VerifierContext,
+    fetch_shared_presentation,
     parse_share_url,
     verify_shared_presentation,
 )
@@ -109,26 +109,11 @@ def obtain_presentation(
     token = local_share_token(url, public_url)
     if token is not None:
         return local_wallet(token, challenge, context.domain, context.verifier_name)
-    try:
-        fetched = context.fetcher.fetch_json(
-            url,
-            context.wallet_origins,
-            post={
-                "challenge": challenge,
-                "domain": context.domain,
-                "verifier": context.verifier_name,
-            },
-        )
-    except FetchError as error:
-        logger.info("share link not followed: %s", type(error).__name__)
-        raise ShareLinkInvalid(
-            f"The passport could not be received: {error}"
-        ) from error
-    if not isinstance(fetched.document, dict):
+    document = fetch_shared_presentation(url, challenge=challenge, context=context)
+    if not isinstance(document, dict):
         raise ShareLinkInvalid(
             "The wallet answered with JSON that is not a presentation object."
         )
-    document: dict[str, Any] = fetched.document
     return document
 
 

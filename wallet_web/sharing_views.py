@@ -154,8 +154,7 @@ def history() -> str:
                 "used_at": link.used_at,
                 "verifier_name": link.verifier_name,
                 "verifier_domain": link.verifier_domain,
-                "expired": link.used_at is None
-                and link.expires_at <= now,
+                "expired": link.used_at is None and link.expires_at <= now,
                 # A credential deleted since is listed as such, not dropped.
                 "titles": [
                     titles.get(cid, "A credential since deleted") for cid in ids
