@@ -5,8 +5,8 @@ can issue its own training credential for it: the same subject and
 completion date (so the same expiry), signed by the receiving organisation,
 for the same holder DID. The wallet of a holder on this platform gets it as
 an offer to accept, through a staff record that the organisation keeps for
-the holder; it has no employee number, so its reference is a hash of the
-holder DID.
+the holder. That record has no employee number, so its reference is a hash
+of the holder DID.
 """
 
 import hashlib
@@ -44,7 +44,7 @@ class RecognitionOutcome:
     """What happened to one :class:`Recognition`.
 
     ``credential_id`` is the new credential, or the one issued before when
-    ``already_issued`` is set. ``offered`` tells whether a wallet on this
+    ``already_issued`` is set. ``offered`` is whether a wallet on this
     platform received it as an offer.
     """
 

@@ -7,7 +7,7 @@ page posts canvas snapshots to ``scan-frame``), so the page needs no
 JavaScript decoder. A single credential's QR code (``SP1:...``) is
 verified offline there too, with what offline verification cannot show.
 
-``/hr/passports/<id>`` holds the received passport against a role profile:
+``/hr/passports/<id>`` compares the received passport with a role profile:
 each required subject accepted, expiring, expired, revoked or suspended,
 missing or not accepted, with the reason. HR prints it, exports it as CSV,
 records a decision per subject, and issues accepted subjects as the
@@ -109,7 +109,7 @@ def _organisations() -> tuple[str, ...]:
 
 
 def _acting_organisation() -> str:
-    """Return the organisation the HR account acts for, or answer 403.
+    """Return the organisation the HR account acts for, or abort with 403.
 
     NOTE: an account that is HR at several organisations acts for the first
     it was granted; the pages offer no choice yet.
@@ -143,7 +143,8 @@ def _verifier_context(db: Session, organisation_name: str) -> VerifierContext:
 def _present_locally(
     token: str, challenge: str, domain: str, verifier_name: str
 ) -> dict[str, Any]:
-    """Answer a share link of this platform in process, in its own transaction."""
+    """Return the presentation of a share link of this platform, made in
+    process in its own transaction."""
     try:
         with database_session() as db:
             return present_share(
@@ -207,6 +208,12 @@ def receive() -> Any:
             )
         except ShareLinkInvalid as error:
             db.rollback()
+            # The message can contain the link, whose token is a secret.
+            logger.info(
+                "passport not received org=%s: %s",
+                organisation_slug,
+                type(error.__cause__ or error).__name__,
+            )
             return _render_receive(form, 400, error=str(error))
         finally:
             context.fetcher.close()
@@ -444,8 +451,8 @@ def issue(public_id: str) -> Any:
     """Issue the chosen accepted subjects as this organisation's own records.
 
     Only subjects the report accepts (expiring ones included) from a
-    verified presentation can be issued; each is issued for the subject
-    and completion date the staff member holds.
+    verified presentation can be issued. Each is issued for the subject and
+    completion date the staff member holds.
     """
     form = IssueRecordsForm()
     with database_session() as db:

@@ -132,7 +132,7 @@ def fetch_shared_presentation(
     url: str, *, challenge: str, context: VerifierContext
 ) -> Any:
     """POST the challenge and domain to the share link at ``url`` through the
-    fence, and return the JSON document the wallet answers with.
+    fence, and return the JSON document the wallet returns.
 
     :raises ShareLinkInvalid: if the fence refuses the URL or the request
         fails; the wallet's own reason, such as "already used", is in the

@@ -1,6 +1,6 @@
 """The table of passports HR received through share links, with their checks.
 
-A share link works once and the challenge it answered is redeemed once, so
+A share link works once and the challenge it carries is redeemed once, so
 a received presentation cannot be verified again later. The verification
 result is therefore stored with the presentation, and the passport report
 is rebuilt from them for whichever role profile HR chooses.

@@ -9,7 +9,7 @@ stored result is the only verification there will be.
 
 The presentation is obtained in one of two ways:
 
-- a link on this platform's own public URL is answered in process by the
+- a link on this platform's own public URL is served in process by the
   wallet service, because a request from a web worker to its own server
   would wait for a worker that may never be free (one gunicorn worker, or
   Flask's test client);
@@ -48,15 +48,15 @@ logger = logging.getLogger(__name__)
 # Share tokens are secrets.token_urlsafe(16): 22 URL-safe base64 characters.
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
-#: Answers a share token on this platform: ``(token, challenge, domain,
-#: verifier_name)`` to the presentation. It raises ShareLinkInvalid with the
+#: Returns the presentation for a share token on this platform, given
+#: ``(token, challenge, domain, verifier_name)``. It raises ShareLinkInvalid with the
 #: wallet's reason when the link is unknown, used or expired.
 LocalWallet = Callable[[str, str, str, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """Who receives a passport: the HR account and the organisation it acts for."""
+    """The HR account that receives a passport and the organisation it acts for."""
 
     organisation_slug: str
     received_by: str
@@ -101,7 +101,7 @@ def obtain_presentation(
     public_url: str,
     local_wallet: LocalWallet,
 ) -> dict[str, Any]:
-    """Return the presentation the share link at ``url`` answers with.
+    """Return the presentation that the share link at ``url`` returns.
 
     :raises ShareLinkInvalid: if the link is refused by the fence, fails, or
         the wallet refuses it; the message gives the reason in words.
@@ -112,7 +112,8 @@ def obtain_presentation(
     document = fetch_shared_presentation(url, challenge=challenge, context=context)
     if not isinstance(document, dict):
         raise ShareLinkInvalid(
-            "The wallet answered with JSON that is not a presentation object."
+            "The wallet returned JSON that is not a presentation object; ask the "
+            "staff member to share again."
         )
     return document
 

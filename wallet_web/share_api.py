@@ -4,7 +4,7 @@ A verifier POSTs ``{"challenge": "...", "domain": "..."}`` (and optionally
 ``"verifier"``, its organisation's name for the holder's sharing history)
 to the share URL ``/s/<token>`` and receives one presentation signed by the
 holder's key over that challenge and domain. The endpoint is an API for
-other systems, so it is exempt from CSRF tokens; it carries no session and
+other systems, so it is exempt from CSRF tokens. It uses no session and
 changes nothing but the link it consumes. Every failure is a 4xx JSON error
 ``{"error": message, "reason": code}``.
 """
@@ -121,7 +121,7 @@ def present(token: str) -> Response:
                 now=datetime.now(UTC),
             )
     except ShareUnavailable as error:
-        logger.info("share link refused: %s", type(error).__name__)
+        logger.info("share link request rejected: %s", type(error).__name__)
         return _error(410, "share-unavailable", str(error))
     except SharingError as error:
         return _error(400, "invalid-request", str(error))

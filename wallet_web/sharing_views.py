@@ -57,7 +57,7 @@ def _platform() -> Any:
 
 
 def _own_wallet_id() -> int:
-    """Return the signed-in staff member's wallet id, or answer 404."""
+    """Return the signed-in staff member's wallet id, or abort with 404."""
     account = current_account()
     if account is None or account.wallet_id is None:
         abort(404)

@@ -1,6 +1,6 @@
-// HR's webcam scanner: snapshots of the camera go to the server, which
-// decodes them with zxing-cpp; the first QR code read fills the scan field
-// and sends the form. Without a camera the field and the upload still work.
+// HR's webcam scanner. Snapshots of the camera go to the server, which
+// decodes them with zxing-cpp, and the first QR code read fills the scan
+// field and sends the form. Without a camera the field and upload still work.
 (function () {
   "use strict";
   var root = document.getElementById("scanner");
