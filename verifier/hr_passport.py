@@ -355,7 +355,9 @@ def report(public_id: str) -> str:
         outcome_labels=OUTCOME_LABELS,
         decision_form=decision_form,
         issue_form=issue_form,
-        can_issue=result.verified
+        presentation_verified=not presentation_problems(result),
+        failed_credentials=sum(not inner.verified for inner in result.credentials),
+        can_issue=not presentation_problems(result)
         and any(report_row.acceptable for report_row in passport_report.rows),
     )
 
@@ -461,7 +463,7 @@ def issue(public_id: str) -> Any:
         passport_report, result = _build(row, profile)
         acceptable = {r.subject_code: r for r in passport_report.rows if r.acceptable}
         form.subjects.choices = [(code, code) for code in acceptable]
-        if not result.verified or not form.validate_on_submit():
+        if presentation_problems(result) or not form.validate_on_submit():
             flash(
                 "Pick at least one accepted subject of a verified passport to issue.",
                 "error",
