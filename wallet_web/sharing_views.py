@@ -47,6 +47,10 @@ from wallet_web.views import _issuer_names
 
 logger = logging.getLogger(__name__)
 
+#: Share links stay under this many characters, so that a small QR code
+#: and a handheld scanner read them easily.
+MAX_SHARE_URL_LENGTH = 100
+
 bp = Blueprint(
     "wallet_sharing", __name__, url_prefix="/wallet", template_folder="templates"
 )
@@ -123,6 +127,14 @@ def share() -> Any:
             return page, 400
         expires_at = new.link.expires_at
     url = new.url(_platform().settings.public_url)
+    if len(url) >= MAX_SHARE_URL_LENGTH:
+        # The token is fixed at 22 characters, so only a long
+        # PASSPORT_PUBLIC_URL makes the link this long.
+        logger.warning(
+            "share link is %d characters, not under %d; shorten PASSPORT_PUBLIC_URL",
+            len(url),
+            MAX_SHARE_URL_LENGTH,
+        )
     qr = render_qr(url)
     return render_template(
         "wallet/share_link.html",

@@ -499,3 +499,45 @@ def test_hr_admin_unknown_code_rejected(app, seeded):
                 get_profile(session, "porter")
     finally:
         engine.dispose()
+
+
+def test_changing_pages_forbidden_to_staff(app, seeded, report_path):
+    staff = app.test_client()
+    sign_in(staff, seeded.staff_email)
+    token = csrf_token(staff, "/wallet/share")
+    posts = {
+        "/hr/passports/receive": {"scanned": "http://127.0.0.1:5000/s/x"},
+        f"{report_path}/decisions": {"profile": PROFILE, "decision-CR": "accept"},
+        f"{report_path}/issue": {"profile": PROFILE, "subjects": ["CR"]},
+        "/hr/profiles/new": {"slug": "porter", "name": "Porter", "requirements": "FS"},
+    }
+
+    for path, data in posts.items():
+        response = staff.post(path, data={"csrf_token": token, **data})
+        assert response.status_code == 403, path
+
+
+def test_other_organisation_cannot_decide_or_issue(app, seeded, report_path):
+    _add_account(seeded, "hr@chelmer-valley.example", "hr", "chelmer-valley")
+    other = app.test_client()
+    sign_in(other, "hr@chelmer-valley.example")
+    token = csrf_token(other, "/hr/passports/receive")
+
+    decided = other.post(
+        f"{report_path}/decisions",
+        data={"csrf_token": token, "profile": PROFILE, "decision-CR": "accept"},
+    )
+    issued = other.post(
+        f"{report_path}/issue",
+        data={"csrf_token": token, "profile": PROFILE, "subjects": ["CR"]},
+    )
+
+    assert decided.status_code == 404
+    assert issued.status_code == 404
+    engine = _database(seeded)
+    try:
+        with session_scope(engine) as session:
+            assert session.exec(select(HrDecision)).all() == []
+            assert session.exec(select(IssuedCredential)).all() == []
+    finally:
+        engine.dispose()
