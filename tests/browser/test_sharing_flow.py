@@ -2,9 +2,9 @@
 scans the QR code from a fake camera, and the passport report appears.
 
 Chromium's fake capture device plays a YUV4MPEG2 video, which the test
-writes from the share page's QR code: one 640x480 frame in 4:2:0 chroma
-subsampling, the QR code's grey levels as the luma plane and both chroma
-planes at 128 (no colour). Screenshots go to
+writes from the share page's QR code. Each 640x480 frame uses 4:2:0 chroma
+subsampling, with the QR code's grey levels as the luma plane and both
+chroma planes at 128 (no colour). Screenshots go to
 the artefacts folder of ``tests/browser/test_walkthrough.py``.
 """
 

@@ -371,7 +371,7 @@ def test_remote_wallet_fetched_through_fence(
 ):
     first, _ = wallets
     with session_scope(migrated_engine) as session:
-        # The remote platform answers with the real clock.
+        # The remote platform checks the link against the real clock.
         url = create_share(session, first.id, None, now=datetime.now(UTC)).url(
             remote_wallet
         )
