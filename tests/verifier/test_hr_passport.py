@@ -15,9 +15,12 @@ from accounts.service import create_account, find_account, grant_role
 from credentials.qr_payload import encode_credential
 from issuer.models import IssuedCredential
 from issuer.service import pending_offers
+from passport.app import create_app
 from passport.db import make_engine, session_scope
+from passport.settings import Settings
+from tests.conftest import TEST_PASSPHRASE
 from tests.verifier.hr_flow import make_share_link, receive
-from tests.web_support import PASSWORD, csrf_token, sign_in
+from tests.web_support import PASSWORD, csrf_token, seed_platform, sign_in
 from verifier.errors import ProfileNotFound
 from verifier.hr_profiles import HR_ADMIN
 from verifier.models import HrDecision, PresentationRequest
@@ -539,5 +542,58 @@ def test_other_organisation_cannot_decide_or_issue(app, seeded, report_path):
         with session_scope(engine) as session:
             assert session.exec(select(HrDecision)).all() == []
             assert session.exec(select(IssuedCredential)).all() == []
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_app(postgres_url, tmp_path):
+    """The seeded web platform on a fresh PostgreSQL database."""
+    settings = Settings.from_env(
+        {
+            "PASSPORT_DATA_DIR": str(tmp_path / "data"),
+            "DATABASE_URL": postgres_url,
+            "PASSPORT_KEY_PASSPHRASE": TEST_PASSPHRASE,
+            "PASSPORT_SECRET_KEY": "test secret key",
+            "PASSPORT_PUBLIC_URL": "http://127.0.0.1:5000",
+        }
+    )
+    seeded = seed_platform(settings)
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    yield app, seeded
+    app.extensions["platform"].dispose()
+
+
+@pytest.mark.postgres
+def test_share_receive_decide_on_postgresql(postgres_app):
+    app, seeded = postgres_app
+    url = make_share_link(app.test_client(), seeded.staff_email)
+    hr = app.test_client()
+    sign_in(hr, seeded.hr_email)
+
+    received = receive(hr, url)
+    again = receive(hr, url)
+    report_path = received.headers["Location"]
+    page = hr.get(f"{report_path}?profile={PROFILE}").get_data(as_text=True)
+    token = csrf_token(hr, report_path)
+    decided = hr.post(
+        f"{report_path}/decisions",
+        data={"csrf_token": token, "profile": PROFILE, "decision-FS": "review"},
+    )
+
+    assert received.status_code == 302
+    assert again.status_code == 400
+    assert "already used" in again.get_data(as_text=True)
+    assert "Presentation verified" in page
+    assert _rows(page)["FS"] == "expiring-30"
+    assert decided.status_code == 302
+    engine = _database(seeded)
+    try:
+        with session_scope(engine) as session:
+            decision = session.exec(select(HrDecision)).one()
+            assert decision.subject_code == "FS"
+            assert decision.decision == "review"
+            assert decision.decided_by == seeded.hr_email
+            assert decision.decided_at.tzinfo is not None
     finally:
         engine.dispose()
