@@ -41,7 +41,7 @@ class Recognition:
 
 @dataclass(frozen=True)
 class RecognitionOutcome:
-    """What happened to one :class:`Recognition`.
+    """The result of issuing one :class:`Recognition`.
 
     ``credential_id`` is the new credential, or the one issued before when
     ``already_issued`` is set. ``offered`` is whether a wallet on this

@@ -10,9 +10,9 @@ stored result is the only verification there will be.
 The presentation is obtained in one of two ways:
 
 - a link on this platform's own public URL is served in process by the
-  wallet service, because a request from a web worker to its own server
-  would wait for a worker that may never be free (one gunicorn worker, or
-  Flask's test client);
+  wallet service. A request from a web worker to its own server would wait
+  for a worker that may never be free (one gunicorn worker, or Flask's
+  test client).
 - any other link is fetched through :class:`verifier.fetch.FencedFetcher`,
   and only from an origin the trust registry lists for a member, so a
   scanned code cannot point the verifier at an internal address.
