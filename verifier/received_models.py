@@ -22,6 +22,8 @@ class ReceivedPassport(SQLModel, table=True):
     """A presentation HR received and the result of verifying it.
 
     ``public_id`` names it in report URLs and in ``hr_decision.report_id``.
+    NOTE: rows are kept until deleted by hand; no retention period removes
+    the credentials (which name the staff member) yet.
     ``presentation`` is the JSON text received; ``result`` is
     :meth:`verifier.results.VerificationResult.to_json` of its verification.
     """
