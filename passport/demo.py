@@ -31,12 +31,14 @@ from issuer.service import (
 from keys.store import KeyStore
 from passport.db import make_engine, session_scope
 from passport.settings import Settings
+from verifier.hr_profiles import HR_ADMIN
 from verifier.registry_admin import PARTNERSHIP_ADMIN
 from verifier.registry_service import (
     add_platform_organisations,
     latest_published_registry,
     publish_registry,
 )
+from verifier.requirements import seed_profiles
 from workflows.demo import seed_care_demo
 
 EXAMPLE_EXPORT = (
@@ -228,6 +230,7 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
     with session_scope(engine) as session:
         seed_partnership(session, key_store, settings.public_url)
         seed_registry(session, key_store, settings)
+        seed_profiles(session)
     report = settings.data_dir / "reports" / "demo-import.csv"
     with session_scope(engine) as session:
         chelmer = get_organisation(session, "chelmer-valley")
@@ -266,6 +269,9 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
         ):
             _ensure_account(session, email, name, role, slug)
             sign_ins.append((role_label(role).lower(), email))
+        # The demo HR officer also edits the role profiles.
+        email, name, _, slug = HR_ACCOUNT
+        _ensure_account(session, email, name, HR_ADMIN, slug)
     seed_care_demo(
         engine,
         [email for label, email in sign_ins if label.startswith("staff")],
