@@ -130,13 +130,21 @@ def _actor() -> str:
 
 def _verifier_context(db: Session, organisation_name: str) -> VerifierContext:
     sources = current_sources()
-    allow_http = bool(current_app.config.get(ALLOW_HTTP_CONFIG, False))
+    # The share link is fetched within the platform's fetch limits, like
+    # status lists; the app setting also allows plain HTTP for tests.
+    fetch = _platform().settings.fetch
+    allow_http = fetch.allow_http or bool(
+        current_app.config.get(ALLOW_HTTP_CONFIG, False)
+    )
+    policy = FetchPolicy(
+        timeout=fetch.timeout, max_bytes=fetch.max_bytes, allow_http=allow_http
+    )
     return VerifierContext(
         domain=origin_of(_platform().settings.public_url),
         registry=sources["registry"],
         resolve_did=sources["resolve_did"],
         status_lists=sources["status_lists"],
-        fetcher=FencedFetcher(FetchPolicy(allow_http=allow_http)),
+        fetcher=FencedFetcher(policy),
         wallet_origins=registry_origins([sources["registry"], load_registry(db)]),
         verifier_name=organisation_name,
     )
