@@ -86,9 +86,8 @@ DECISIONS = {
     "review": "Review before deciding",
 }
 #: Flask config key: let the fence fetch share links over plain HTTP, for
-#: tests and demos on 127.0.0.1 only.
-#: NOTE: no environment variable sets it, so ``passport serve`` always
-#: fetches other platforms' share links over HTTPS.
+#: tests and demos on 127.0.0.1 only. ``PASSPORT_ALLOW_HTTP_FETCH=1`` does
+#: the same for ``passport serve``.
 ALLOW_HTTP_CONFIG = "PASSPORT_SHARE_FETCH_ALLOW_HTTP"
 PRESENTATION_TITLES = {
     "well-formed": "Presentation format",
