@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from accounts.roles import Role
 from accounts.service import AccountView
 from verifier.hr_profiles import HR_ADMIN
+from verifier.registry_admin import PARTNERSHIP_ADMIN
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("Credential offers", "delivery.offers", (Role.STAFF,)),
     NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
     NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
+    NavLink("Trust registry", "registry_admin.members", (PARTNERSHIP_ADMIN,)),
 )
 
 

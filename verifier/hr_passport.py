@@ -86,9 +86,8 @@ DECISIONS = {
     "review": "Review before deciding",
 }
 #: Flask config key: let the fence fetch share links over plain HTTP, for
-#: tests and demos on 127.0.0.1 only.
-#: NOTE: no environment variable sets it, so ``passport serve`` always
-#: fetches other platforms' share links over HTTPS.
+#: tests and demos on 127.0.0.1 only. ``PASSPORT_ALLOW_HTTP_FETCH=1`` does
+#: the same for ``passport serve``.
 ALLOW_HTTP_CONFIG = "PASSPORT_SHARE_FETCH_ALLOW_HTTP"
 PRESENTATION_TITLES = {
     "well-formed": "Presentation format",
@@ -130,13 +129,21 @@ def _actor() -> str:
 
 def _verifier_context(db: Session, organisation_name: str) -> VerifierContext:
     sources = current_sources()
-    allow_http = bool(current_app.config.get(ALLOW_HTTP_CONFIG, False))
+    # The share link is fetched within the platform's fetch limits, like
+    # status lists; the app setting also allows plain HTTP for tests.
+    fetch = _platform().settings.fetch
+    allow_http = fetch.allow_http or bool(
+        current_app.config.get(ALLOW_HTTP_CONFIG, False)
+    )
+    policy = FetchPolicy(
+        timeout=fetch.timeout, max_bytes=fetch.max_bytes, allow_http=allow_http
+    )
     return VerifierContext(
         domain=origin_of(_platform().settings.public_url),
         registry=sources["registry"],
         resolve_did=sources["resolve_did"],
         status_lists=sources["status_lists"],
-        fetcher=FencedFetcher(FetchPolicy(allow_http=allow_http)),
+        fetcher=FencedFetcher(policy),
         wallet_origins=registry_origins([sources["registry"], load_registry(db)]),
         verifier_name=organisation_name,
     )
