@@ -12,6 +12,7 @@ TABLE_MODULES = (
     "verifier.models",
     "wallet_web.sharing_models",
     "workflows.models",
+    "programmes.models",
 )
 
 
