@@ -1,0 +1,1198 @@
+"""The programmes service API: cohorts, enrolments, evidence and sign-off.
+
+Other packages, the pages and the CLI call :class:`Programmes` only. Each
+method runs in its own transaction and returns plain read models; nothing
+here imports Flask. The methods, in the order a programme uses them:
+
+- :meth:`Programmes.create_cohort` and :meth:`Programmes.enrol_learner`
+  (which starts the learner's review workflow on the engine);
+- :meth:`Programmes.add_evidence` (text, or a checked file);
+- :meth:`Programmes.sign_off`, :meth:`Programmes.return_competency` and
+  :meth:`Programmes.withdraw_sign_off`;
+- :meth:`Programmes.process_completion`, which issues the credentials and is
+  safe to call again for the same event;
+- :meth:`Programmes.count_prior_learning` (recognition of prior learning);
+- :meth:`Programmes.portfolio`, :meth:`Programmes.assessor_queue` and
+  :meth:`Programmes.progress` for reading.
+
+Every change is recorded in the hash-chained audit log with ids only.
+"""
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+
+from accounts.models import UserAccount
+from accounts.service import grant_role
+from audit.log import record_event
+from keys.store import KeyStore
+from programmes import credentials as programme_credentials
+from programmes.errors import (
+    EvidenceRejected,
+    NotFound,
+    PriorLearningRejected,
+    ProgrammeError,
+    SignOffRejected,
+)
+from programmes.evidence import check_file, remove_file, store_file
+from programmes.framework import (
+    DEFAULT_FRAMEWORK,
+    Competency,
+    Framework,
+    bundled_framework,
+)
+from programmes.models import (
+    CompetencyRecord,
+    EvidenceItem,
+    ProgrammeCohort,
+    ProgrammeCredential,
+    ProgrammeEnrolment,
+    SignOffDecision,
+)
+from programmes.progress import (
+    CohortProgress,
+    QueueItem,
+    cohort_progress,
+    queue_for,
+)
+from programmes.read_models import Portfolio, SignOffResult, portfolio_of
+from programmes.roles import (
+    ACCOUNT_ROLES,
+    ASSESSOR,
+    LEARNER,
+    LEARNER_ROLE,
+    PROGRAMME_LEAD,
+    PROGRAMME_LEAD_ROLE,
+)
+from programmes.signoff import choose_signer, held_roles, rule_satisfied
+from workflows.clock import Clock, SystemClock
+from workflows.engine import WorkflowEngine
+from workflows.routing import add_membership
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SIGNED = "signed"
+RETURNED = "returned"
+OPEN_STATUSES = ("open", "returned")
+DONE_STATUSES = ("signed-off", "counted")
+MAX_TEXT = 20_000
+MAX_COMMENT = 2000
+
+__all__ = [
+    "CohortProgress",
+    "EvidenceRejected",
+    "NotFound",
+    "Portfolio",
+    "PriorLearningRejected",
+    "ProgrammeError",
+    "Programmes",
+    "QueueItem",
+    "SignOffRejected",
+    "SignOffResult",
+]
+
+
+def actor_of(account_id: int | None) -> str:
+    return f"account:{account_id}" if account_id is not None else "system"
+
+
+def new_reference() -> str:
+    """Return a random pseudonymous enrolment reference such as ``LP-7KQ2MX4T``.
+
+    Letters and digits from an alphabet without 0, 1, I and O; never ten
+    digits in a row, which the workflow engine refuses as NHS-number-like.
+    """
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "LP-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Programmes:
+    """Programme operations over one database.
+
+    :param data_dir: the platform's data folder; evidence files go under it.
+    :param workflows: the engine that runs the review workflows (default:
+        one over ``engine`` with the same clock).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        key_store: KeyStore,
+        *,
+        data_dir: Path,
+        workflows: WorkflowEngine | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.engine = engine
+        self.key_store = key_store
+        self.data_dir = data_dir
+        self.clock = clock or SystemClock()
+        self.workflows = workflows or WorkflowEngine(engine, clock=self.clock)
+
+    # -- transactions -----------------------------------------------------
+
+    def transact(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a transaction, retrying a busy database a few times."""
+        for attempt in range(1, 6):
+            with Session(self.engine, expire_on_commit=False) as session:
+                try:
+                    result = work(session)
+                    session.commit()
+                    return result
+                except OperationalError as error:
+                    session.rollback()
+                    busy = "locked" in str(error) or "deadlock" in str(error)
+                    if not busy or attempt == 5:
+                        raise
+        raise AssertionError("unreachable")
+
+    def framework(self, cohort: ProgrammeCohort) -> Framework:
+        return bundled_framework(cohort.framework_id)
+
+    # -- cohorts and enrolments ----------------------------------------------
+
+    def create_cohort(
+        self,
+        *,
+        code: str,
+        title: str,
+        lead_account_id: int,
+        lead_organisation: str,
+        starts_on: date,
+        university: str | None = None,
+        framework_id: str = DEFAULT_FRAMEWORK,
+        actor: str = "system",
+    ) -> ProgrammeCohort:
+        """Create a cohort, or return the one with ``code`` when it exists.
+
+        The lead is granted the programme lead role at ``lead_organisation``.
+
+        :raises ProgrammeError: when the code is taken by another lead.
+        """
+        framework = bundled_framework(framework_id)
+        self.workflows.publish(framework.definition)
+
+        def work(session: Session) -> ProgrammeCohort:
+            existing = self._cohort(session, code, missing_ok=True)
+            if existing is not None:
+                if existing.lead_account_id != lead_account_id:
+                    raise ProgrammeError(
+                        f"Cohort {code!r} exists with another lead; choose "
+                        "another code."
+                    )
+                return existing
+            cohort = ProgrammeCohort(
+                code=code,
+                title=title,
+                framework_id=framework.id,
+                framework_version=framework.version,
+                lead_account_id=lead_account_id,
+                lead_organisation=lead_organisation,
+                university=university,
+                starts_on=starts_on,
+                created_at=self.clock.now(),
+            )
+            session.add(cohort)
+            session.flush()
+            grant_role(session, lead_account_id, PROGRAMME_LEAD_ROLE, lead_organisation)
+            record_event(
+                session,
+                "programme.cohort-created",
+                actor=actor,
+                organisation=lead_organisation,
+                target=f"cohort:{cohort.id}",
+                details={"code": code, "framework": framework.id},
+                at=self.clock.now(),
+            )
+            return cohort
+
+        return self.transact(work)
+
+    def enrol_learner(
+        self,
+        *,
+        cohort_code: str,
+        learner_account_id: int,
+        organisation: str,
+        variant: str,
+        assessor_account_id: int,
+        entry_route: str = "newly-qualified",
+        line_manager_account_id: int | None = None,
+        starts_on: date | None = None,
+        actor: str = "system",
+    ) -> ProgrammeEnrolment:
+        """Enrol a learner, or return the enrolment they already have.
+
+        Creates a competency record for each competency of the variant,
+        grants the learner role, gives the named assessor and the cohort's
+        lead task memberships at the employer, and starts the review
+        workflow. Calling it again finishes an enrolment whose workflow
+        did not start.
+
+        :raises ProgrammeError: for an unknown variant or entry route, or
+            when the learner is named as their own assessor.
+        """
+
+        def work(session: Session) -> ProgrammeEnrolment:
+            cohort = self._cohort(session, cohort_code)
+            framework = self.framework(cohort)
+            if variant not in framework.variants:
+                raise ProgrammeError(
+                    f"Variant {variant!r} is not one of {sorted(framework.variants)}."
+                )
+            if entry_route not in framework.entry_routes:
+                raise ProgrammeError(
+                    f"Entry route {entry_route!r} is not one of "
+                    f"{sorted(framework.entry_routes)}."
+                )
+            if learner_account_id in (assessor_account_id, line_manager_account_id):
+                raise ProgrammeError(
+                    f"Account {learner_account_id} cannot be their own assessor or "
+                    "line manager; name another person."
+                )
+            existing = session.exec(
+                select(ProgrammeEnrolment).where(
+                    ProgrammeEnrolment.cohort_id == cohort.id,
+                    ProgrammeEnrolment.learner_account_id == learner_account_id,
+                )
+            ).first()
+            if existing is not None:
+                return existing
+            assert cohort.id is not None
+            enrolment = ProgrammeEnrolment(
+                reference=new_reference(),
+                cohort_id=cohort.id,
+                learner_account_id=learner_account_id,
+                organisation=organisation,
+                variant=variant,
+                entry_route=entry_route,
+                starts_on=starts_on or cohort.starts_on,
+                assessor_account_id=assessor_account_id,
+                line_manager_account_id=line_manager_account_id,
+                created_at=self.clock.now(),
+            )
+            session.add(enrolment)
+            session.flush()
+            assert enrolment.id is not None
+            for competency in framework.competencies_for(variant):
+                session.add(
+                    CompetencyRecord(
+                        enrolment_id=enrolment.id,
+                        competency=competency.id,
+                        updated_at=self.clock.now(),
+                    )
+                )
+            grant_role(session, learner_account_id, LEARNER_ROLE, organisation)
+            grant_role(
+                session, assessor_account_id, ACCOUNT_ROLES[ASSESSOR], organisation
+            )
+            # Review tasks route to the assessor at the employer, in the
+            # cohort's team, and escalate to the programme lead there.
+            for account_id, role in (
+                (assessor_account_id, ASSESSOR),
+                (cohort.lead_account_id, PROGRAMME_LEAD),
+            ):
+                add_membership(
+                    session,
+                    account_id=account_id,
+                    organisation=organisation,
+                    role=role,
+                    team=cohort.code,
+                )
+            record_event(
+                session,
+                "programme.learner-enrolled",
+                actor=actor,
+                organisation=organisation,
+                target=f"enrolment:{enrolment.reference}",
+                details={"cohort": cohort.code, "variant": variant},
+                at=self.clock.now(),
+            )
+            return enrolment
+
+        enrolment = self.transact(work)
+        if enrolment.review_instance_id is None:
+            enrolment = self._start_reviews(enrolment, cohort_code)
+        return enrolment
+
+    def _start_reviews(
+        self, enrolment: ProgrammeEnrolment, cohort_code: str
+    ) -> ProgrammeEnrolment:
+        with Session(self.engine) as session:
+            cohort = self._cohort(session, cohort_code)
+        started = self.workflows.start(
+            cohort.framework_id,
+            version=cohort.framework_version,
+            business_key=f"programme-enrolment:{enrolment.reference}",
+            subject_ref=enrolment.reference,
+            organisations={"employer": enrolment.organisation},
+            teams={"employer": cohort.code},
+            data={
+                "start_date": enrolment.starts_on.isoformat(),
+                "entry_route": enrolment.entry_route,
+                "variant": enrolment.variant,
+            },
+        )
+
+        def work(session: Session) -> ProgrammeEnrolment:
+            row = self._enrolment(session, enrolment.reference)
+            row.review_instance_id = started.instance_id
+            session.add(row)
+            return row
+
+        return self.transact(work)
+
+    # -- evidence -----------------------------------------------------------
+
+    def add_evidence(
+        self,
+        reference: str,
+        competency: str,
+        *,
+        account_id: int,
+        evidence_type: str,
+        title: str,
+        text: str | None = None,
+        file_name: str | None = None,
+        content: bytes | None = None,
+    ) -> EvidenceItem:
+        """Add text or a file as evidence for a competency.
+
+        Everything is checked before the file is written: the evidence type
+        belongs to the competency, the account may add it (the learner, or a
+        role the type lists, held now at the right organisation), and a file
+        passes the type, size and content checks.
+
+        :raises EvidenceRejected: naming the reason; nothing is stored.
+        """
+        title = " ".join((title or "").split())
+        if not 1 <= len(title) <= 200:
+            raise EvidenceRejected("A title of 1 to 200 characters is required.")
+
+        def check(session: Session) -> tuple[str, str | None]:
+            enrolment, cohort, record, item = self._locate(
+                session, reference, competency
+            )
+            framework = self.framework(cohort)
+            if evidence_type not in item.evidence:
+                raise EvidenceRejected(
+                    f"Competency {competency!r} takes evidence of types "
+                    f"{', '.join(item.evidence)}, not {evidence_type!r}."
+                )
+            if record.status in DONE_STATUSES:
+                raise EvidenceRejected(
+                    f"Competency {competency!r} is already {record.status}; "
+                    "evidence cannot be added to it."
+                )
+            kind = framework.evidence_types[evidence_type]
+            role = self._contributor_role(
+                session, account_id, kind.added_by, item, enrolment, cohort
+            )
+            if role is None:
+                raise EvidenceRejected(
+                    f"Evidence of type {evidence_type!r} is added by "
+                    f"{', '.join(kind.added_by)}; account {account_id} is none of "
+                    "these for this learner."
+                )
+            return kind.kind, role
+
+        kind, role = self.transact(check)
+        if kind == "file":
+            if content is None or file_name is None:
+                raise EvidenceRejected(
+                    f"Evidence of type {evidence_type!r} is a file; upload one."
+                )
+            checked = check_file(file_name, content)
+        else:
+            body = (text or "").strip()
+            if not body or len(body) > MAX_TEXT:
+                raise EvidenceRejected(
+                    f"Evidence of type {evidence_type!r} is text of 1 to "
+                    f"{MAX_TEXT} characters; write it in the text box."
+                )
+        storage_name = store_file(self.data_dir, checked) if kind == "file" else None
+
+        def work(session: Session) -> EvidenceItem:
+            _, _, record, _ = self._locate(session, reference, competency)
+            assert record.id is not None and role is not None
+            item = EvidenceItem(
+                record_id=record.id,
+                evidence_type=evidence_type,
+                title=title,
+                added_by_account_id=account_id,
+                added_by_role=role,
+                added_at=self.clock.now(),
+            )
+            if storage_name is not None:
+                item.file_name = checked.file_name
+                item.content_type = checked.content_type
+                item.size_bytes = len(checked.content)
+                item.storage_name = storage_name
+                item.sha256 = checked.sha256
+            else:
+                item.text = body
+            session.add(item)
+            session.flush()
+            record_event(
+                session,
+                "programme.evidence-added",
+                actor=actor_of(account_id),
+                target=f"evidence:{item.id}",
+                details={
+                    "enrolment": reference,
+                    "competency": competency,
+                    "type": evidence_type,
+                },
+                at=self.clock.now(),
+            )
+            return item
+
+        try:
+            return self.transact(work)
+        except BaseException:
+            if storage_name is not None:
+                remove_file(self.data_dir, storage_name)
+            raise
+
+    def _contributor_role(
+        self,
+        session: Session,
+        account_id: int,
+        roles: tuple[str, ...],
+        competency: Competency,
+        enrolment: ProgrammeEnrolment,
+        cohort: ProgrammeCohort,
+    ) -> str | None:
+        if account_id == enrolment.learner_account_id:
+            return LEARNER if LEARNER in roles else None
+        staff_roles = [role for role in roles if role != LEARNER]
+        held = held_roles(
+            session, account_id, staff_roles, competency, enrolment, cohort
+        )
+        return held[0] if held else None
+
+    def evidence_file(self, evidence_id: int, *, account_id: int) -> EvidenceItem:
+        """Return an evidence file's row if the account may download it: the
+        learner, or anyone holding a programme role for the learner.
+
+        :raises NotFound: when there is no such file or the account may not
+            see it (the same answer, so ids reveal nothing).
+        """
+        with Session(self.engine) as session:
+            item = session.get(EvidenceItem, evidence_id)
+            if item is None or item.storage_name is None:
+                raise NotFound(f"No evidence file {evidence_id}.")
+            record = session.get(CompetencyRecord, item.record_id)
+            assert record is not None
+            enrolment = session.get(ProgrammeEnrolment, record.enrolment_id)
+            assert enrolment is not None
+            if not self._may_see(session, account_id, enrolment):
+                raise NotFound(f"No evidence file {evidence_id}.")
+            return item
+
+    def _may_see(
+        self, session: Session, account_id: int, enrolment: ProgrammeEnrolment
+    ) -> bool:
+        if account_id == enrolment.learner_account_id:
+            return True
+        cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
+        assert cohort is not None
+        framework = self.framework(cohort)
+        staff = [role for role in ACCOUNT_ROLES if role != LEARNER]
+        return any(
+            held_roles(session, account_id, staff, competency, enrolment, cohort)
+            for competency in framework.competencies_for(enrolment.variant)
+        )
+
+    # -- sign-off -------------------------------------------------------------
+
+    def sign_off(
+        self,
+        reference: str,
+        competency: str,
+        *,
+        account_id: int,
+        rating: str | None = None,
+        comment: str | None = None,
+        role: str | None = None,
+    ) -> SignOffResult:
+        """Record the account's signature on a competency.
+
+        The competency is signed off when the round's signatures meet its
+        rule; its credential, and the programme's once every competency is
+        done, are issued in the same transaction.
+
+        :param rating: the Healthcare Leadership Model rating; required for
+            a managerial or personal competency, at least its expected one.
+        :param role: the role to sign in, for an account holding several.
+        :raises SignOffRejected: naming the reason: the learner's own, a
+            second signature, a role not held now, missing evidence, a
+            missing or low rating, or a competency that is not open.
+        """
+        comment = _clean_comment(comment)
+
+        def work(session: Session) -> SignOffResult:
+            enrolment, cohort, record, item = self._locate(
+                session, reference, competency, lock=True
+            )
+            framework = self.framework(cohort)
+            if record.status not in OPEN_STATUSES:
+                raise SignOffRejected(
+                    f"Competency {competency!r} is already {record.status}; "
+                    "withdraw that sign-off first to sign it again."
+                )
+            missing = self._missing_evidence(session, record, item)
+            if missing:
+                raise SignOffRejected(
+                    f"Competency {competency!r} needs evidence of type "
+                    f"{', '.join(missing)} before sign-off; add it or return the "
+                    "competency with a comment."
+                )
+            _check_rating(framework, item, rating)
+            signatures = self._signatures(session, record)
+            signer = choose_signer(
+                session,
+                account_id=account_id,
+                framework=framework,
+                competency=item,
+                enrolment=enrolment,
+                cohort=cohort,
+                signatures=signatures,
+                role=role,
+            )
+            assert record.id is not None
+            decision = SignOffDecision(
+                record_id=record.id,
+                round=record.round,
+                account_id=account_id,
+                role=signer.role,
+                decision=SIGNED,
+                rating=rating,
+                comment=comment,
+                decided_at=self.clock.now(),
+            )
+            session.add(decision)
+            session.flush()
+            record_event(
+                session,
+                "programme.signed",
+                actor=actor_of(account_id),
+                target=f"enrolment:{reference}",
+                details={
+                    "competency": competency,
+                    "role": signer.role,
+                    "round": record.round,
+                },
+                at=self.clock.now(),
+            )
+            return self._complete_if_met(session, enrolment, cohort, record, item)
+
+        return self.transact(work)
+
+    def _complete_if_met(
+        self,
+        session: Session,
+        enrolment: ProgrammeEnrolment,
+        cohort: ProgrammeCohort,
+        record: CompetencyRecord,
+        item: Competency,
+    ) -> SignOffResult:
+        framework = self.framework(cohort)
+        signatures = self._signatures(session, record)
+        evidence = self._evidence_types(session, record)
+        if not rule_satisfied(framework.rule_for(item), signatures, evidence):
+            needed = framework.rule_for(item)
+            return SignOffResult(
+                competency=item.id,
+                status=record.status,
+                signed_off=False,
+                waiting_for=f"{needed.title} ({len(signatures)} signed so far)",
+                credential_ids=(),
+            )
+        ratings = [s.rating for s in signatures if s.rating is not None]
+        record.rating = min(ratings, key=framework.rating_rank) if ratings else None
+        record.status = "signed-off"
+        record.signed_off_at = self.clock.now()
+        record.updated_at = self.clock.now()
+        session.add(record)
+        record_event(
+            session,
+            "programme.competency-signed-off",
+            actor="system",
+            target=f"enrolment:{enrolment.reference}",
+            details={"competency": item.id, "round": record.round},
+            at=self.clock.now(),
+        )
+        issued = self._issue_for(session, enrolment, cohort, record.competency)
+        return SignOffResult(
+            competency=item.id,
+            status=record.status,
+            signed_off=True,
+            waiting_for=None,
+            credential_ids=tuple(row.credential_id for row in issued),
+        )
+
+    def return_competency(
+        self, reference: str, competency: str, *, account_id: int, comment: str
+    ) -> SignOffResult:
+        """Return an open competency to the learner with a comment.
+
+        Signatures already given in the round stay recorded but no longer
+        count: the competency starts a new round.
+
+        :raises SignOffRejected: when the account may not sign it, or gave
+            no comment, or the competency is not open.
+        """
+        text = _clean_comment(comment)
+        if not text:
+            raise SignOffRejected(
+                "A comment is required to return a competency; say what the "
+                "learner should add or change."
+            )
+
+        def work(session: Session) -> SignOffResult:
+            enrolment, cohort, record, item = self._locate(
+                session, reference, competency, lock=True
+            )
+            if record.status not in OPEN_STATUSES:
+                raise SignOffRejected(
+                    f"Competency {competency!r} is {record.status}, so it cannot be "
+                    "returned; withdraw the sign-off instead."
+                )
+            signer = choose_signer(
+                session,
+                account_id=account_id,
+                framework=self.framework(cohort),
+                competency=item,
+                enrolment=enrolment,
+                cohort=cohort,
+                signatures=self._signatures(session, record),
+            )
+            assert record.id is not None
+            session.add(
+                SignOffDecision(
+                    record_id=record.id,
+                    round=record.round,
+                    account_id=account_id,
+                    role=signer.role,
+                    decision=RETURNED,
+                    comment=text,
+                    decided_at=self.clock.now(),
+                )
+            )
+            record_event(
+                session,
+                "programme.returned",
+                actor=actor_of(account_id),
+                target=f"enrolment:{reference}",
+                details={"competency": competency, "round": record.round},
+                at=self.clock.now(),
+            )
+            record.round += 1
+            record.status = "returned"
+            record.updated_at = self.clock.now()
+            session.add(record)
+            return SignOffResult(competency, record.status, False, text, ())
+
+        return self.transact(work)
+
+    def withdraw_sign_off(
+        self, reference: str, competency: str, *, account_id: int, reason: str
+    ) -> SignOffResult:
+        """Withdraw a competency's sign-off: reopen it and revoke its
+        credential (and the programme's, if it was issued).
+
+        One of the signers or the cohort's programme lead may withdraw. The
+        signatures keep their rows, marked withdrawn with the reason.
+
+        :raises SignOffRejected: when the competency is not signed off, the
+            reason is blank or the account may not withdraw it.
+        """
+        text = _clean_comment(reason)
+        if not text:
+            raise SignOffRejected("A reason is required to withdraw a sign-off.")
+
+        def work(session: Session) -> SignOffResult:
+            enrolment, cohort, record, _ = self._locate(
+                session, reference, competency, lock=True
+            )
+            if record.status != "signed-off":
+                raise SignOffRejected(
+                    f"Competency {competency!r} is {record.status}, not signed off; "
+                    "there is no sign-off to withdraw."
+                )
+            signatures = self._signatures(session, record)
+            is_lead = account_id == cohort.lead_account_id and (
+                PROGRAMME_LEAD_ROLE,
+                cohort.lead_organisation,
+            ) in self._grants(session, account_id)
+            if not is_lead and account_id not in {s.account_id for s in signatures}:
+                raise SignOffRejected(
+                    f"Only a signer of competency {competency!r} or the cohort's "
+                    "programme lead may withdraw its sign-off."
+                )
+            now = self.clock.now()
+            for signature in signatures:
+                signature.withdrawn_at = now
+                signature.withdrawn_by_account_id = account_id
+                signature.withdrawal_reason = text
+                session.add(signature)
+            revoked = []
+            for row in self._credentials(session, enrolment, competency):
+                programme_credentials.revoke(
+                    session,
+                    self.key_store,
+                    row,
+                    reason=f"Sign-off withdrawn: {text}",
+                    actor=actor_of(account_id),
+                    at=now,
+                )
+                revoked.append(row.credential_id)
+            record.status = "open"
+            record.round += 1
+            record.rating = None
+            record.signed_off_at = None
+            record.updated_at = now
+            session.add(record)
+            if enrolment.status == "completed":
+                enrolment.status = "active"
+                enrolment.completed_at = None
+                session.add(enrolment)
+            record_event(
+                session,
+                "programme.sign-off-withdrawn",
+                actor=actor_of(account_id),
+                target=f"enrolment:{reference}",
+                details={
+                    "competency": competency,
+                    "reason": text,
+                    "revoked": revoked,
+                },
+                at=now,
+            )
+            return SignOffResult(competency, record.status, False, None, ())
+
+        return self.transact(work)
+
+    # -- credentials --------------------------------------------------------
+
+    def process_completion(
+        self, reference: str, competency: str | None = None
+    ) -> list[str]:
+        """Issue the credentials a completion earns, once however often it runs.
+
+        :param competency: the competency signed off; None checks only the
+            programme's completion.
+        :returns: the ids of the credentials for the event (issued now or
+            before).
+        """
+
+        def work(session: Session) -> list[str]:
+            enrolment = self._enrolment(session, reference, lock=True)
+            cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
+            assert cohort is not None
+            rows = self._issue_for(session, enrolment, cohort, competency)
+            return [row.credential_id for row in rows]
+
+        return self.transact(work)
+
+    def _issue_for(
+        self,
+        session: Session,
+        enrolment: ProgrammeEnrolment,
+        cohort: ProgrammeCohort,
+        competency: str | None,
+    ) -> list[ProgrammeCredential]:
+        framework = self.framework(cohort)
+        assert enrolment.id is not None
+        now = self.clock.now()
+        issued = []
+        records = self._records(session, enrolment)
+        if competency is not None:
+            record = records[competency]
+            if record.status == "signed-off":
+                item = framework.competencies[competency]
+                organisation = (
+                    cohort.university
+                    if item.issuer == "university" and cohort.university
+                    else enrolment.organisation
+                )
+                issued.append(
+                    programme_credentials.issue_once(
+                        session,
+                        self.key_store,
+                        issue_key=f"{enrolment.id}:{competency}:{record.round}",
+                        enrolment_id=enrolment.id,
+                        competency=competency,
+                        achievement=programme_credentials.competency_achievement(
+                            framework,
+                            item,
+                            organisation=organisation,
+                            rating=record.rating,
+                        ),
+                        learner_account_id=enrolment.learner_account_id,
+                        actor="system",
+                        at=now,
+                    )
+                )
+        if all(record.status in DONE_STATUSES for record in records.values()):
+            issued.append(self._issue_completion(session, enrolment, framework, now))
+        return issued
+
+    def _issue_completion(
+        self,
+        session: Session,
+        enrolment: ProgrammeEnrolment,
+        framework: Framework,
+        now: datetime,
+    ) -> ProgrammeCredential:
+        assert enrolment.id is not None
+        earlier = session.exec(
+            select(ProgrammeCredential).where(
+                ProgrammeCredential.enrolment_id == enrolment.id,
+                col(ProgrammeCredential.competency).is_(None),
+            )
+        ).all()
+        live = [row for row in earlier if row.revoked_at is None]
+        if live:
+            return live[0]
+        row = programme_credentials.issue_once(
+            session,
+            self.key_store,
+            issue_key=f"{enrolment.id}:programme:{len(earlier) + 1}",
+            enrolment_id=enrolment.id,
+            competency=None,
+            achievement=programme_credentials.programme_achievement(
+                framework, enrolment.variant, organisation=enrolment.organisation
+            ),
+            learner_account_id=enrolment.learner_account_id,
+            actor="system",
+            at=now,
+        )
+        if enrolment.status != "completed":
+            enrolment.status = "completed"
+            enrolment.completed_at = now
+            session.add(enrolment)
+            record_event(
+                session,
+                "programme.completed",
+                actor="system",
+                organisation=enrolment.organisation,
+                target=f"enrolment:{enrolment.reference}",
+                details={"credential": row.credential_id},
+                at=now,
+            )
+        return row
+
+    def _credentials(
+        self, session: Session, enrolment: ProgrammeEnrolment, competency: str
+    ) -> list[ProgrammeCredential]:
+        """Return the live credentials a competency's sign-off led to: its own
+        and the programme's."""
+        rows = session.exec(
+            select(ProgrammeCredential).where(
+                ProgrammeCredential.enrolment_id == enrolment.id,
+                col(ProgrammeCredential.revoked_at).is_(None),
+            )
+        ).all()
+        return [row for row in rows if row.competency in (competency, None)]
+
+    # -- recognition of prior learning ----------------------------------------
+
+    def count_prior_learning(
+        self,
+        reference: str,
+        credential: dict[str, Any],
+        *,
+        account_id: int,
+        verification_sources: dict[str, Any],
+    ) -> str:
+        """Count a verified competency credential from an earlier programme.
+
+        The cohort's programme lead verifies the credential with the
+        verifier (no network; ``verification_sources`` from the platform)
+        and the competency is marked ``counted`` instead of being repeated.
+
+        :returns: the competency counted.
+        :raises PriorLearningRejected: when the credential does not verify,
+            is revoked, names another holder or no competency of the
+            programme, or the account is not the cohort's lead.
+        """
+        from verifier import verify_credential
+
+        result = verify_credential(
+            credential, now=self.clock.now(), **verification_sources
+        )
+        if not result.verified:
+            failed = "; ".join(
+                check.message for check in result.checks if not check.passed
+            )
+            raise PriorLearningRejected(
+                f"The credential does not verify: {failed or 'see the checks'}."
+            )
+
+        def work(session: Session) -> str:
+            enrolment = self._enrolment(session, reference, lock=True)
+            cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
+            assert cohort is not None
+            if account_id != cohort.lead_account_id or (
+                PROGRAMME_LEAD_ROLE,
+                cohort.lead_organisation,
+            ) not in self._grants(session, account_id):
+                raise PriorLearningRejected(
+                    f"Only cohort {cohort.code!r}'s programme lead counts prior "
+                    "learning for its learners."
+                )
+            framework = self.framework(cohort)
+            competency, holder = _achievement_of(framework, credential)
+            wallet_id = programme_credentials.wallet_of(
+                session, self.key_store, enrolment.learner_account_id
+            )
+            from wallet_web.holders import holder_did_of
+
+            if holder != holder_did_of(session, wallet_id):
+                raise PriorLearningRejected(
+                    "The credential was issued to another holder than this "
+                    "learner's wallet; ask the learner to share their own."
+                )
+            record = self._records(session, enrolment).get(competency)
+            if record is None:
+                raise PriorLearningRejected(
+                    f"Competency {competency!r} is not part of this learner's "
+                    f"{enrolment.variant} variant."
+                )
+            if record.status in DONE_STATUSES:
+                return competency
+            record.status = "counted"
+            record.counted_credential_id = str(credential.get("id"))
+            record.counted_by_account_id = account_id
+            record.updated_at = self.clock.now()
+            session.add(record)
+            record_event(
+                session,
+                "programme.prior-learning-counted",
+                actor=actor_of(account_id),
+                organisation=cohort.lead_organisation,
+                target=f"enrolment:{reference}",
+                details={
+                    "competency": competency,
+                    "credential": record.counted_credential_id,
+                },
+                at=self.clock.now(),
+            )
+            self._issue_for(session, enrolment, cohort, None)
+            return competency
+
+        return self.transact(work)
+
+    # -- reading ------------------------------------------------------------
+
+    def portfolio(self, reference: str) -> Portfolio:
+        """Return a learner's portfolio: competencies, evidence, status and
+        what is due next."""
+        with Session(self.engine) as session:
+            enrolment = self._enrolment(session, reference)
+            cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
+            assert cohort is not None
+            return portfolio_of(
+                session, self.framework(cohort), cohort, enrolment, self.clock.now()
+            )
+
+    def enrolments_of(self, account_id: int) -> list[ProgrammeEnrolment]:
+        """Return the account's own enrolments, newest first."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(ProgrammeEnrolment)
+                    .where(ProgrammeEnrolment.learner_account_id == account_id)
+                    .order_by(col(ProgrammeEnrolment.id).desc())
+                )
+            )
+
+    def may_see(self, account_id: int, reference: str) -> bool:
+        """Return whether the account is the learner or holds a programme
+        role for them."""
+        with Session(self.engine) as session:
+            enrolment = self._enrolment(session, reference, missing_ok=True)
+            return enrolment is not None and self._may_see(
+                session, account_id, enrolment
+            )
+
+    def assessor_queue(self, account_id: int) -> list[QueueItem]:
+        """Return the competencies waiting for this account's signature: all
+        evidence in, open, not yet signed by it, and a role it holds now."""
+        with Session(self.engine) as session:
+            return queue_for(session, account_id, self.framework, self.clock.now())
+
+    def progress(self, cohort_code: str) -> CohortProgress:
+        """Return per-learner and cohort figures for a cohort."""
+        with Session(self.engine) as session:
+            cohort = self._cohort(session, cohort_code)
+            return cohort_progress(
+                session, self.framework(cohort), cohort, self.clock.now()
+            )
+
+    # -- helpers -------------------------------------------------------------
+
+    def _cohort(self, session: Session, code: str, *, missing_ok: bool = False) -> Any:
+        cohort = session.exec(
+            select(ProgrammeCohort).where(ProgrammeCohort.code == code)
+        ).first()
+        if cohort is None and not missing_ok:
+            raise NotFound(f"No cohort {code!r}; list cohorts or create it first.")
+        return cohort
+
+    def _enrolment(
+        self,
+        session: Session,
+        reference: str,
+        *,
+        lock: bool = False,
+        missing_ok: bool = False,
+    ) -> Any:
+        if lock:
+            # Touching the row takes its write lock first, so sign-offs and
+            # completions of one learner run one after another.
+            session.execute(
+                update(ProgrammeEnrolment)
+                .where(col(ProgrammeEnrolment.reference) == reference)
+                .values(reference=reference)
+                .execution_options(synchronize_session=False)
+            )
+        enrolment = session.exec(
+            select(ProgrammeEnrolment).where(ProgrammeEnrolment.reference == reference)
+        ).first()
+        if enrolment is None and not missing_ok:
+            raise NotFound(f"No enrolment {reference!r}.")
+        return enrolment
+
+    def _locate(
+        self, session: Session, reference: str, competency: str, *, lock: bool = False
+    ) -> tuple[ProgrammeEnrolment, ProgrammeCohort, CompetencyRecord, Competency]:
+        enrolment = self._enrolment(session, reference, lock=lock)
+        cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
+        assert cohort is not None
+        record = self._records(session, enrolment).get(competency)
+        if record is None:
+            raise NotFound(
+                f"Competency {competency!r} is not in enrolment {reference}'s "
+                f"{enrolment.variant} programme."
+            )
+        if lock:
+            session.refresh(record)
+        item = self.framework(cohort).competencies[competency]
+        return enrolment, cohort, record, item
+
+    def _records(
+        self, session: Session, enrolment: ProgrammeEnrolment
+    ) -> dict[str, CompetencyRecord]:
+        rows = session.exec(
+            select(CompetencyRecord).where(
+                CompetencyRecord.enrolment_id == enrolment.id
+            )
+        ).all()
+        return {row.competency: row for row in rows}
+
+    def _signatures(
+        self, session: Session, record: CompetencyRecord
+    ) -> list[SignOffDecision]:
+        return list(
+            session.exec(
+                select(SignOffDecision).where(
+                    SignOffDecision.record_id == record.id,
+                    SignOffDecision.round == record.round,
+                    SignOffDecision.decision == SIGNED,
+                    col(SignOffDecision.withdrawn_at).is_(None),
+                )
+            )
+        )
+
+    def _evidence_types(self, session: Session, record: CompetencyRecord) -> list[str]:
+        return list(
+            session.exec(
+                select(EvidenceItem.evidence_type).where(
+                    EvidenceItem.record_id == record.id
+                )
+            )
+        )
+
+    def _missing_evidence(
+        self, session: Session, record: CompetencyRecord, item: Competency
+    ) -> list[str]:
+        present = set(self._evidence_types(session, record))
+        return [kind for kind in item.evidence if kind not in present]
+
+    def _grants(self, session: Session, account_id: int) -> set[tuple[str, str | None]]:
+        from accounts.models import RoleGrant
+
+        rows = session.exec(
+            select(RoleGrant.role, RoleGrant.organisation_slug).where(
+                RoleGrant.account_id == account_id
+            )
+        ).all()
+        return set(rows)
+
+    def account_name(self, account_id: int) -> str:
+        with Session(self.engine) as session:
+            account = session.get(UserAccount, account_id)
+            return account.display_name if account is not None else f"#{account_id}"
+
+
+def _clean_comment(comment: str | None) -> str | None:
+    if comment is None:
+        return None
+    text = comment.strip()
+    if len(text) > MAX_COMMENT:
+        raise SignOffRejected(
+            f"The comment is {len(text)} characters; keep it to {MAX_COMMENT}."
+        )
+    return text or None
+
+
+def _check_rating(framework: Framework, item: Competency, rating: str | None) -> None:
+    if rating is not None and rating not in framework.ratings:
+        raise SignOffRejected(
+            f"Rating {rating!r} is not one of {', '.join(framework.ratings)}."
+        )
+    if item.expected_rating is None:
+        return
+    if rating is None:
+        raise SignOffRejected(
+            f"Competency {item.id!r} needs a rating ({', '.join(framework.ratings)}) "
+            "on the Healthcare Leadership Model scale."
+        )
+    if framework.rating_rank(rating) < framework.rating_rank(item.expected_rating):
+        raise SignOffRejected(
+            f"Rating {rating!r} is below the expected {item.expected_rating!r} for "
+            f"competency {item.id!r}; return it with a comment instead."
+        )
+
+
+def _achievement_of(
+    framework: Framework, credential: dict[str, Any]
+) -> tuple[str, str | None]:
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    achievement = subject.get("achievement")
+    achievement_url = achievement.get("id") if isinstance(achievement, dict) else None
+    competency = (
+        programme_credentials.competency_from_achievement(framework, achievement_url)
+        if isinstance(achievement_url, str)
+        else None
+    )
+    if competency is None:
+        raise PriorLearningRejected(
+            f"The credential's achievement {achievement_url!r} is no competency of "
+            f"{framework.title!r}; only its competency credentials count."
+        )
+    holder = subject.get("id")
+    return competency, holder if isinstance(holder, str) else None
