@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from accounts.roles import Role
 from accounts.service import AccountView
+from programmes.roles import LEARNER_ROLE, STAFF_ROLES
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("Credential offers", "delivery.offers", (Role.STAFF,)),
     NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
     NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
+    NavLink("My programme", "programmes.index", (LEARNER_ROLE,)),
+    NavLink("Programme sign-offs", "programmes.queue", STAFF_ROLES),
 )
 
 

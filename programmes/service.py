@@ -1007,6 +1007,14 @@ class Programmes:
                 session, self.framework(cohort), cohort, enrolment, self.clock.now()
             )
 
+    def framework_for(self, reference: str) -> Framework:
+        """Return the framework of an enrolment's cohort."""
+        with Session(self.engine) as session:
+            enrolment = self._enrolment(session, reference)
+            cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
+            assert cohort is not None
+            return self.framework(cohort)
+
     def enrolments_of(self, account_id: int) -> list[ProgrammeEnrolment]:
         """Return the account's own enrolments, newest first."""
         with Session(self.engine) as session:
