@@ -450,3 +450,50 @@ def test_stored_file_outside_web_root(
     stored = tmp_path / "data" / EVIDENCE_FOLDER / str(item.storage_name)
     assert stored.read_bytes() == PDF
     assert stored.stat().st_mode & 0o777 == 0o600
+
+
+def test_completion_processed_concurrently_issues_once(
+    programmes: Programmes,
+    enrolment_ref: str,
+    people: People,
+    programme_engine: Engine,
+) -> None:
+    """Two workers process the same recorded sign-off at once: one credential."""
+    import threading
+
+    from programmes.models import CompetencyRecord
+
+    with Session(programme_engine) as session:
+        record = session.exec(
+            select(CompetencyRecord).where(
+                CompetencyRecord.competency == "clin-delegation"
+            )
+        ).one()
+        record.status = "signed-off"
+        session.add(record)
+        session.commit()
+    barrier = threading.Barrier(2)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            results.append(
+                programmes.process_completion(enrolment_ref, "clin-delegation")
+            )
+        except BaseException as error:  # noqa: BLE001 - reported by the assert
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(results) == 2
+    assert results[0] == results[1]
+    with Session(programme_engine) as session:
+        assert len(session.exec(select(ProgrammeCredential)).all()) == 1
+        assert len(session.exec(select(IssuedCredential)).all()) == 1

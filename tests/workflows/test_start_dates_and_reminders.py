@@ -36,7 +36,10 @@ REVIEW = [
         "mid_review",
         timing={"due": "P14D", "remindBefore": ["P7D", "P1D"]},
         escalation=[
-            {"after": "P14D", "participant": {"role": "lead", "organisation": "hospital"}}
+            {
+                "after": "P14D",
+                "participant": {"role": "lead", "organisation": "hospital"},
+            }
         ],
     ),
 ]
