@@ -126,8 +126,8 @@ def cohort_progress(
             CompetencyRecord.status,
         ).where(col(CompetencyRecord.enrolment_id).in_(enrolment_ids))
     ).all()
-    evidence: dict[int, dict[str, datetime]] = defaultdict(dict)
-    for record_id, kind, latest in session.exec(
+    evidence: dict[int | None, dict[str, datetime]] = defaultdict(dict)
+    for evidence_record, kind, latest in session.exec(
         select(
             EvidenceItem.record_id,
             EvidenceItem.evidence_type,
@@ -137,7 +137,7 @@ def cohort_progress(
         .where(col(CompetencyRecord.enrolment_id).in_(enrolment_ids))
         .group_by(col(EvidenceItem.record_id), col(EvidenceItem.evidence_type))
     ).all():
-        evidence[record_id][kind] = _aware(latest)
+        evidence[evidence_record][kind] = _aware(latest)
     instances = {
         enrolment.review_instance_id: enrolment.id
         for enrolment, _ in enrolments

@@ -25,7 +25,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
@@ -48,6 +47,21 @@ from programmes.framework import (
     Competency,
     Framework,
     bundled_framework,
+)
+from programmes.lookup import (
+    RETURNED,
+    SIGNED,
+    evidence_types_of,
+    find_cohort,
+    find_enrolment,
+    framework_of,
+    get_cohort,
+    get_enrolment,
+    grants_of,
+    locate,
+    missing_evidence,
+    records_of,
+    signatures_of,
 )
 from programmes.models import (
     CompetencyRecord,
@@ -80,8 +94,6 @@ from workflows.routing import add_membership
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SIGNED = "signed"
-RETURNED = "returned"
 OPEN_STATUSES = ("open", "returned")
 DONE_STATUSES = ("signed-off", "counted")
 MAX_TEXT = 20_000
@@ -155,9 +167,6 @@ class Programmes:
                         raise
         raise AssertionError("unreachable")
 
-    def framework(self, cohort: ProgrammeCohort) -> Framework:
-        return bundled_framework(cohort.framework_id)
-
     # -- cohorts and enrolments ----------------------------------------------
 
     def create_cohort(
@@ -182,7 +191,7 @@ class Programmes:
         self.workflows.publish(framework.definition)
 
         def work(session: Session) -> ProgrammeCohort:
-            existing = self._cohort(session, code, missing_ok=True)
+            existing = find_cohort(session, code)
             if existing is not None:
                 if existing.lead_account_id != lead_account_id:
                     raise ProgrammeError(
@@ -243,8 +252,8 @@ class Programmes:
         """
 
         def work(session: Session) -> ProgrammeEnrolment:
-            cohort = self._cohort(session, cohort_code)
-            framework = self.framework(cohort)
+            cohort = get_cohort(session, cohort_code)
+            framework = framework_of(cohort)
             if variant not in framework.variants:
                 raise ProgrammeError(
                     f"Variant {variant!r} is not one of {sorted(framework.variants)}."
@@ -328,7 +337,7 @@ class Programmes:
         self, enrolment: ProgrammeEnrolment, cohort_code: str
     ) -> ProgrammeEnrolment:
         with Session(self.engine) as session:
-            cohort = self._cohort(session, cohort_code)
+            cohort = get_cohort(session, cohort_code)
         started = self.workflows.start(
             cohort.framework_id,
             version=cohort.framework_version,
@@ -344,7 +353,7 @@ class Programmes:
         )
 
         def work(session: Session) -> ProgrammeEnrolment:
-            row = self._enrolment(session, enrolment.reference)
+            row = get_enrolment(session, enrolment.reference)
             row.review_instance_id = started.instance_id
             session.add(row)
             return row
@@ -379,10 +388,8 @@ class Programmes:
             raise EvidenceRejected("A title of 1 to 200 characters is required.")
 
         def check(session: Session) -> tuple[str, str | None]:
-            enrolment, cohort, record, item = self._locate(
-                session, reference, competency
-            )
-            framework = self.framework(cohort)
+            enrolment, cohort, record, item = locate(session, reference, competency)
+            framework = framework_of(cohort)
             if evidence_type not in item.evidence:
                 raise EvidenceRejected(
                     f"Competency {competency!r} takes evidence of types "
@@ -422,7 +429,7 @@ class Programmes:
         storage_name = store_file(self.data_dir, checked) if kind == "file" else None
 
         def work(session: Session) -> EvidenceItem:
-            _, _, record, _ = self._locate(session, reference, competency)
+            _, _, record, _ = locate(session, reference, competency)
             assert record.id is not None and role is not None
             item = EvidenceItem(
                 record_id=record.id,
@@ -506,7 +513,7 @@ class Programmes:
             return True
         cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
         assert cohort is not None
-        framework = self.framework(cohort)
+        framework = framework_of(cohort)
         staff = [role for role in ACCOUNT_ROLES if role != LEARNER]
         return any(
             held_roles(session, account_id, staff, competency, enrolment, cohort)
@@ -541,16 +548,16 @@ class Programmes:
         comment = _clean_comment(comment)
 
         def work(session: Session) -> SignOffResult:
-            enrolment, cohort, record, item = self._locate(
+            enrolment, cohort, record, item = locate(
                 session, reference, competency, lock=True
             )
-            framework = self.framework(cohort)
+            framework = framework_of(cohort)
             if record.status not in OPEN_STATUSES:
                 raise SignOffRejected(
                     f"Competency {competency!r} is already {record.status}; "
                     "withdraw that sign-off first to sign it again."
                 )
-            missing = self._missing_evidence(session, record, item)
+            missing = missing_evidence(session, record, item)
             if missing:
                 raise SignOffRejected(
                     f"Competency {competency!r} needs evidence of type "
@@ -558,7 +565,7 @@ class Programmes:
                     "competency with a comment."
                 )
             _check_rating(framework, item, rating)
-            signatures = self._signatures(session, record)
+            signatures = signatures_of(session, record)
             signer = choose_signer(
                 session,
                 account_id=account_id,
@@ -606,9 +613,9 @@ class Programmes:
         record: CompetencyRecord,
         item: Competency,
     ) -> SignOffResult:
-        framework = self.framework(cohort)
-        signatures = self._signatures(session, record)
-        evidence = self._evidence_types(session, record)
+        framework = framework_of(cohort)
+        signatures = signatures_of(session, record)
+        evidence = evidence_types_of(session, record)
         if not rule_satisfied(framework.rule_for(item), signatures, evidence):
             needed = framework.rule_for(item)
             return SignOffResult(
@@ -660,7 +667,7 @@ class Programmes:
             )
 
         def work(session: Session) -> SignOffResult:
-            enrolment, cohort, record, item = self._locate(
+            enrolment, cohort, record, item = locate(
                 session, reference, competency, lock=True
             )
             if record.status not in OPEN_STATUSES:
@@ -671,11 +678,11 @@ class Programmes:
             signer = choose_signer(
                 session,
                 account_id=account_id,
-                framework=self.framework(cohort),
+                framework=framework_of(cohort),
                 competency=item,
                 enrolment=enrolment,
                 cohort=cohort,
-                signatures=self._signatures(session, record),
+                signatures=signatures_of(session, record),
             )
             assert record.id is not None
             session.add(
@@ -722,7 +729,7 @@ class Programmes:
             raise SignOffRejected("A reason is required to withdraw a sign-off.")
 
         def work(session: Session) -> SignOffResult:
-            enrolment, cohort, record, _ = self._locate(
+            enrolment, cohort, record, _ = locate(
                 session, reference, competency, lock=True
             )
             if record.status != "signed-off":
@@ -730,11 +737,11 @@ class Programmes:
                     f"Competency {competency!r} is {record.status}, not signed off; "
                     "there is no sign-off to withdraw."
                 )
-            signatures = self._signatures(session, record)
+            signatures = signatures_of(session, record)
             is_lead = account_id == cohort.lead_account_id and (
                 PROGRAMME_LEAD_ROLE,
                 cohort.lead_organisation,
-            ) in self._grants(session, account_id)
+            ) in grants_of(session, account_id)
             if not is_lead and account_id not in {s.account_id for s in signatures}:
                 raise SignOffRejected(
                     f"Only a signer of competency {competency!r} or the cohort's "
@@ -797,7 +804,7 @@ class Programmes:
         """
 
         def work(session: Session) -> list[str]:
-            enrolment = self._enrolment(session, reference, lock=True)
+            enrolment = get_enrolment(session, reference, lock=True)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
             rows = self._issue_for(session, enrolment, cohort, competency)
@@ -812,11 +819,11 @@ class Programmes:
         cohort: ProgrammeCohort,
         competency: str | None,
     ) -> list[ProgrammeCredential]:
-        framework = self.framework(cohort)
+        framework = framework_of(cohort)
         assert enrolment.id is not None
         now = self.clock.now()
         issued = []
-        records = self._records(session, enrolment)
+        records = records_of(session, enrolment)
         if competency is not None:
             record = records[competency]
             if record.status == "signed-off":
@@ -941,18 +948,18 @@ class Programmes:
             )
 
         def work(session: Session) -> str:
-            enrolment = self._enrolment(session, reference, lock=True)
+            enrolment = get_enrolment(session, reference, lock=True)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
             if account_id != cohort.lead_account_id or (
                 PROGRAMME_LEAD_ROLE,
                 cohort.lead_organisation,
-            ) not in self._grants(session, account_id):
+            ) not in grants_of(session, account_id):
                 raise PriorLearningRejected(
                     f"Only cohort {cohort.code!r}'s programme lead counts prior "
                     "learning for its learners."
                 )
-            framework = self.framework(cohort)
+            framework = framework_of(cohort)
             competency, holder = _achievement_of(framework, credential)
             wallet_id = programme_credentials.wallet_of(
                 session, self.key_store, enrolment.learner_account_id
@@ -964,7 +971,7 @@ class Programmes:
                     "The credential was issued to another holder than this "
                     "learner's wallet; ask the learner to share their own."
                 )
-            record = self._records(session, enrolment).get(competency)
+            record = records_of(session, enrolment).get(competency)
             if record is None:
                 raise PriorLearningRejected(
                     f"Competency {competency!r} is not part of this learner's "
@@ -1000,20 +1007,20 @@ class Programmes:
         """Return a learner's portfolio: competencies, evidence, status and
         what is due next."""
         with Session(self.engine) as session:
-            enrolment = self._enrolment(session, reference)
+            enrolment = get_enrolment(session, reference)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
             return portfolio_of(
-                session, self.framework(cohort), cohort, enrolment, self.clock.now()
+                session, framework_of(cohort), cohort, enrolment, self.clock.now()
             )
 
     def framework_for(self, reference: str) -> Framework:
         """Return the framework of an enrolment's cohort."""
         with Session(self.engine) as session:
-            enrolment = self._enrolment(session, reference)
+            enrolment = get_enrolment(session, reference)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
-            return self.framework(cohort)
+            return framework_of(cohort)
 
     def enrolments_of(self, account_id: int) -> list[ProgrammeEnrolment]:
         """Return the account's own enrolments, newest first."""
@@ -1030,7 +1037,7 @@ class Programmes:
         """Return whether the account is the learner or holds a programme
         role for them."""
         with Session(self.engine) as session:
-            enrolment = self._enrolment(session, reference, missing_ok=True)
+            enrolment = find_enrolment(session, reference)
             return enrolment is not None and self._may_see(
                 session, account_id, enrolment
             )
@@ -1039,115 +1046,15 @@ class Programmes:
         """Return the competencies waiting for this account's signature: all
         evidence in, open, not yet signed by it, and a role it holds now."""
         with Session(self.engine) as session:
-            return queue_for(session, account_id, self.framework, self.clock.now())
+            return queue_for(session, account_id, framework_of, self.clock.now())
 
     def progress(self, cohort_code: str) -> CohortProgress:
         """Return per-learner and cohort figures for a cohort."""
         with Session(self.engine) as session:
-            cohort = self._cohort(session, cohort_code)
+            cohort = get_cohort(session, cohort_code)
             return cohort_progress(
-                session, self.framework(cohort), cohort, self.clock.now()
+                session, framework_of(cohort), cohort, self.clock.now()
             )
-
-    # -- helpers -------------------------------------------------------------
-
-    def _cohort(self, session: Session, code: str, *, missing_ok: bool = False) -> Any:
-        cohort = session.exec(
-            select(ProgrammeCohort).where(ProgrammeCohort.code == code)
-        ).first()
-        if cohort is None and not missing_ok:
-            raise NotFound(f"No cohort {code!r}; list cohorts or create it first.")
-        return cohort
-
-    def _enrolment(
-        self,
-        session: Session,
-        reference: str,
-        *,
-        lock: bool = False,
-        missing_ok: bool = False,
-    ) -> Any:
-        if lock:
-            # Touching the row takes its write lock first, so sign-offs and
-            # completions of one learner run one after another.
-            session.execute(
-                update(ProgrammeEnrolment)
-                .where(col(ProgrammeEnrolment.reference) == reference)
-                .values(reference=reference)
-                .execution_options(synchronize_session=False)
-            )
-        enrolment = session.exec(
-            select(ProgrammeEnrolment).where(ProgrammeEnrolment.reference == reference)
-        ).first()
-        if enrolment is None and not missing_ok:
-            raise NotFound(f"No enrolment {reference!r}.")
-        return enrolment
-
-    def _locate(
-        self, session: Session, reference: str, competency: str, *, lock: bool = False
-    ) -> tuple[ProgrammeEnrolment, ProgrammeCohort, CompetencyRecord, Competency]:
-        enrolment = self._enrolment(session, reference, lock=lock)
-        cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
-        assert cohort is not None
-        record = self._records(session, enrolment).get(competency)
-        if record is None:
-            raise NotFound(
-                f"Competency {competency!r} is not in enrolment {reference}'s "
-                f"{enrolment.variant} programme."
-            )
-        if lock:
-            session.refresh(record)
-        item = self.framework(cohort).competencies[competency]
-        return enrolment, cohort, record, item
-
-    def _records(
-        self, session: Session, enrolment: ProgrammeEnrolment
-    ) -> dict[str, CompetencyRecord]:
-        rows = session.exec(
-            select(CompetencyRecord).where(
-                CompetencyRecord.enrolment_id == enrolment.id
-            )
-        ).all()
-        return {row.competency: row for row in rows}
-
-    def _signatures(
-        self, session: Session, record: CompetencyRecord
-    ) -> list[SignOffDecision]:
-        return list(
-            session.exec(
-                select(SignOffDecision).where(
-                    SignOffDecision.record_id == record.id,
-                    SignOffDecision.round == record.round,
-                    SignOffDecision.decision == SIGNED,
-                    col(SignOffDecision.withdrawn_at).is_(None),
-                )
-            )
-        )
-
-    def _evidence_types(self, session: Session, record: CompetencyRecord) -> list[str]:
-        return list(
-            session.exec(
-                select(EvidenceItem.evidence_type).where(
-                    EvidenceItem.record_id == record.id
-                )
-            )
-        )
-
-    def _missing_evidence(
-        self, session: Session, record: CompetencyRecord, item: Competency
-    ) -> list[str]:
-        present = set(self._evidence_types(session, record))
-        return [kind for kind in item.evidence if kind not in present]
-
-    def _grants(self, session: Session, account_id: int) -> set[tuple[str, str | None]]:
-        from accounts.models import RoleGrant
-
-        rows = session.exec(
-            select(RoleGrant.role, RoleGrant.organisation_slug).where(
-                RoleGrant.account_id == account_id
-            )
-        ).all()
-        return set(rows)
 
     def account_name(self, account_id: int) -> str:
         with Session(self.engine) as session:
