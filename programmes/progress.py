@@ -21,12 +21,12 @@ from sqlmodel import Session, col, select
 from accounts.models import RoleGrant
 from programmes.errors import SignOffRejected
 from programmes.framework import Framework
+from programmes.lookup import signatures_of
 from programmes.models import (
     CompetencyRecord,
     EvidenceItem,
     ProgrammeCohort,
     ProgrammeEnrolment,
-    SignOffDecision,
 )
 from programmes.roles import ACCOUNT_ROLES
 from programmes.signoff import choose_signer
@@ -290,16 +290,7 @@ def queue_for(
                 )
             if not all(kind in present for kind in competency.evidence):
                 continue
-            signatures = list(
-                session.exec(
-                    select(SignOffDecision).where(
-                        SignOffDecision.record_id == record.id,
-                        SignOffDecision.round == record.round,
-                        SignOffDecision.decision == "signed",
-                        col(SignOffDecision.withdrawn_at).is_(None),
-                    )
-                )
-            )
+            signatures = signatures_of(session, record)
             try:
                 signer = choose_signer(
                     session,
