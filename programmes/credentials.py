@@ -8,7 +8,7 @@ carries its Healthcare Leadership Model dimension as an ``alignment`` and
 the signers' rating as a ``result``.
 
 ``ProgrammeCredential.issue_key`` is unique, so processing one completion
-twice, in one process or in two at once, issues one credential; the second
+twice, in one process or in two at once, issues one credential. The second
 attempt finds the first one's row and returns it.
 """
 
@@ -50,7 +50,7 @@ PROGRAMME_KEY = "programme"
 
 @dataclass(frozen=True)
 class Achievement:
-    """What a credential states: the achievement, its rating and issuer."""
+    """The achievement a credential states, with its rating and issuer."""
 
     achievement_id: str
     achievement_type: str

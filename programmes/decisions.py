@@ -2,7 +2,7 @@
 
 Each function locks the learner's enrolment row first, so two signers of
 one competency are recorded one after the other and the second one sees
-the first one's signature when the rule is checked. Nothing is deleted: a
+the first one's signature when it checks the rule. Nothing is deleted: a
 return starts a new round and a withdrawal marks the signatures withdrawn.
 """
 
@@ -58,13 +58,16 @@ def sign(
 ) -> SignOffResult:
     """Record a signature and complete the competency when its rule is met."""
     enrolment, cohort, record, item = locate(session, reference, competency, lock=True)
+
     framework = framework_of(cohort)
+
     if record.status not in OPEN_STATUSES:
         raise SignOffRejected(
             f"Competency {competency!r} is already {record.status}; "
             "withdraw that sign-off first to sign it again."
         )
     missing = missing_evidence(session, record, item)
+
     if missing:
         raise SignOffRejected(
             f"Competency {competency!r} needs evidence of type "
@@ -72,7 +75,9 @@ def sign(
             "competency with a comment."
         )
     check_rating(framework, item, rating)
+
     signatures = signatures_of(session, record)
+
     signer = choose_signer(
         session,
         account_id=account_id,
@@ -83,6 +88,7 @@ def sign(
         signatures=signatures,
         role=role,
     )
+
     assert record.id is not None
     decision = SignOffDecision(
         record_id=record.id,
@@ -94,8 +100,10 @@ def sign(
         comment=comment,
         decided_at=now,
     )
+
     session.add(decision)
     session.flush()
+
     record_event(
         session,
         "programme.signed",
@@ -108,6 +116,7 @@ def sign(
         },
         at=now,
     )
+
     return complete_if_met(session, key_store, now, enrolment, cohort, record, item)
 
 
@@ -121,8 +130,10 @@ def complete_if_met(
     item: Competency,
 ) -> SignOffResult:
     framework = framework_of(cohort)
+
     signatures = signatures_of(session, record)
     evidence = evidence_types_of(session, record)
+
     if not rule_satisfied(framework.rule_for(item), signatures, evidence):
         needed = framework.rule_for(item)
         return SignOffResult(
@@ -147,6 +158,7 @@ def complete_if_met(
         at=now,
     )
     issued = issue_for(session, key_store, enrolment, cohort, record.competency, now)
+
     return SignOffResult(
         competency=item.id,
         status=record.status,
@@ -167,6 +179,7 @@ def return_competency(
 ) -> SignOffResult:
     """Record a return with its comment and start a new round."""
     enrolment, cohort, record, item = locate(session, reference, competency, lock=True)
+
     if record.status not in OPEN_STATUSES:
         raise SignOffRejected(
             f"Competency {competency!r} is {record.status}, so it cannot be "
@@ -181,6 +194,7 @@ def return_competency(
         cohort=cohort,
         signatures=signatures_of(session, record),
     )
+
     assert record.id is not None
     session.add(
         SignOffDecision(
@@ -193,6 +207,7 @@ def return_competency(
             decided_at=now,
         )
     )
+
     record_event(
         session,
         "programme.returned",
@@ -201,6 +216,7 @@ def return_competency(
         details={"competency": competency, "round": record.round},
         at=now,
     )
+
     record.round += 1
     record.status = "returned"
     record.updated_at = now
@@ -225,6 +241,7 @@ def withdraw(
             f"Competency {competency!r} is {record.status}, not signed off; "
             "there is no sign-off to withdraw."
         )
+
     signatures = signatures_of(session, record)
     is_lead = account_id == cohort.lead_account_id and (
         PROGRAMME_LEAD_ROLE,
@@ -235,11 +252,13 @@ def withdraw(
             f"Only a signer of competency {competency!r} or the cohort's "
             "programme lead may withdraw its sign-off."
         )
+
     for signature in signatures:
         signature.withdrawn_at = now
         signature.withdrawn_by_account_id = account_id
         signature.withdrawal_reason = text
         session.add(signature)
+
     revoked = []
     for row in live_credentials(session, enrolment, competency):
         programme_credentials.revoke(
@@ -251,6 +270,7 @@ def withdraw(
             at=now,
         )
         revoked.append(row.credential_id)
+
     record.status = "open"
     record.round += 1
     record.rating = None
@@ -273,6 +293,7 @@ def withdraw(
         },
         at=now,
     )
+
     return SignOffResult(competency, record.status, False, None, ())
 
 
@@ -280,6 +301,7 @@ def clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
     text = comment.strip()
+
     if len(text) > MAX_COMMENT:
         raise SignOffRejected(
             f"The comment is {len(text)} characters; keep it to {MAX_COMMENT}."

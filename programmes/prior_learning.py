@@ -30,6 +30,7 @@ def check_verified(
     from verifier import verify_credential
 
     result = verify_credential(credential, now=now, **verification_sources)
+
     if not result.verified:
         failed = "; ".join(check.message for check in result.checks if not check.passed)
         raise PriorLearningRejected(
@@ -49,6 +50,7 @@ def count(
     """Mark the credential's competency counted for the enrolment."""
     enrolment = get_enrolment(session, reference, lock=True)
     cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
+
     assert cohort is not None
     if account_id != cohort.lead_account_id or (
         PROGRAMME_LEAD_ROLE,
@@ -59,16 +61,20 @@ def count(
             "learning for its learners."
         )
     framework = framework_of(cohort)
+
     competency, holder = achievement_of(framework, credential)
+
     wallet_id = programme_credentials.wallet_of(
         session, key_store, enrolment.learner_account_id
     )
+
     if holder != holder_did_of(session, wallet_id):
         raise PriorLearningRejected(
             "The credential was issued to another holder than this "
             "learner's wallet; ask the learner to share their own."
         )
     record = records_of(session, enrolment).get(competency)
+
     if record is None:
         raise PriorLearningRejected(
             f"Competency {competency!r} is not part of this learner's "
@@ -94,6 +100,7 @@ def count(
         at=now,
     )
     issue_for(session, key_store, enrolment, cohort, None, now)
+
     return competency
 
 
@@ -109,10 +116,12 @@ def achievement_of(
         if isinstance(achievement_url, str)
         else None
     )
+
     if competency is None:
         raise PriorLearningRejected(
-            f"The credential's achievement {achievement_url!r} is no competency of "
+            f"The credential's achievement {achievement_url!r} is not a competency of "
             f"{framework.title!r}; only its competency credentials count."
         )
     holder = subject.get("id")
+
     return competency, holder if isinstance(holder, str) else None

@@ -89,7 +89,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_TEXT = 20_000
-"""The longest text evidence, in characters."""
+"""The maximum length of text evidence, in characters."""
 
 __all__ = [
     "CohortProgress",
@@ -364,10 +364,10 @@ class Programmes:
     ) -> EvidenceItem:
         """Add text or a file as evidence for a competency.
 
-        Everything is checked before the file is written: the evidence type
-        belongs to the competency, the account may add it (the learner, or a
-        role the type lists, held now at the right organisation), and a file
-        passes the type, size and content checks.
+        Everything is checked before the file is written. The evidence type
+        must belong to the competency, and the account must be the learner
+        or have a role the type lists, now, at the right organisation. A
+        file must pass the type, size and content checks.
 
         :raises EvidenceRejected: naming the reason; nothing is stored.
         """
@@ -470,17 +470,17 @@ class Programmes:
         if account_id == enrolment.learner_account_id:
             return LEARNER if LEARNER in roles else None
         staff_roles = [role for role in roles if role != LEARNER]
-        held = held_roles(
+        current = held_roles(
             session, account_id, staff_roles, competency, enrolment, cohort
         )
-        return held[0] if held else None
+        return current[0] if current else None
 
     def evidence_file(self, evidence_id: int, *, account_id: int) -> EvidenceItem:
         """Return an evidence file's row if the account may download it: the
         learner, or anyone holding a programme role for the learner.
 
         :raises NotFound: when there is no such file or the account may not
-            see it (the same answer, so ids reveal nothing).
+            see it (the same error, so ids reveal nothing).
         """
         with Session(self.engine) as session:
             item = session.get(EvidenceItem, evidence_id)
@@ -523,7 +523,7 @@ class Programmes:
         """Record the account's signature on a competency.
 
         The competency is signed off when the round's signatures meet its
-        rule; its credential, and the programme's once every competency is
+        rule. Its credential, and the programme's once every competency is
         done, are issued in the same transaction.
 
         :param rating: the Healthcare Leadership Model rating; required for
@@ -639,8 +639,9 @@ class Programmes:
         """Count a verified competency credential from an earlier programme.
 
         The cohort's programme lead verifies the credential with the
-        verifier (no network; ``verification_sources`` from the platform)
-        and the competency is marked ``counted`` instead of being repeated.
+        verifier, which reads ``verification_sources`` from the platform and
+        never the network. The competency is then marked ``counted`` instead
+        of being repeated.
 
         :returns: the competency counted.
         :raises PriorLearningRejected: when the credential does not verify,
@@ -694,8 +695,8 @@ class Programmes:
             )
 
     def may_see(self, account_id: int, reference: str) -> bool:
-        """Return whether the account is the learner or holds a programme
-        role for them."""
+        """Return whether the account is the learner or has a programme role
+        for them."""
         with Session(self.engine) as session:
             enrolment = find_enrolment(session, reference)
             return enrolment is not None and self._may_see(
@@ -704,7 +705,7 @@ class Programmes:
 
     def assessor_queue(self, account_id: int) -> list[QueueItem]:
         """Return the competencies waiting for this account's signature: all
-        evidence in, open, not yet signed by it, and a role it holds now."""
+        evidence in, open, not yet signed by it, and a role it has now."""
         with Session(self.engine) as session:
             return queue_for(session, account_id, framework_of, self.clock.now())
 

@@ -53,7 +53,7 @@ def held_roles(
     enrolment: ProgrammeEnrolment,
     cohort: ProgrammeCohort,
 ) -> list[str]:
-    """Return which of ``roles`` the account holds now, each at the
+    """Return which of ``roles`` the account has now, each at the
     organisation where it counts for this competency."""
     grants = session.exec(
         select(RoleGrant.role, RoleGrant.organisation_slug).where(
@@ -95,7 +95,7 @@ def choose_signer(
     """Check that the account may sign now and pick the role it signs in.
 
     An account holding several of the rule's roles signs in the first one
-    that the round's signatures do not cover yet, unless ``role`` says which.
+    that the round's signatures do not cover yet, unless ``role`` names one.
 
     :raises SignOffRejected: naming the reason: the learner's own
         competency, a second signature by one person, or no suitable role.
@@ -114,15 +114,17 @@ def choose_signer(
                 f"{competency.id!r} in this round; the next signature must come "
                 f"from another person ({rule.min_signers} distinct signers needed)."
             )
-    wanted = [role] if role is not None else list(rule.signers)
+    requested_roles = [role] if role is not None else list(rule.signers)
     if role is not None and role not in rule.signers:
         raise SignOffRejected(
             f"Role {role!r} does not sign competency {competency.id!r}; its rule "
             f"{rule.id!r} accepts {', '.join(rule.signers)}."
         )
-    held = held_roles(session, account_id, wanted, competency, enrolment, cohort)
+    current = held_roles(
+        session, account_id, requested_roles, competency, enrolment, cohort
+    )
     eligible = []
-    for candidate in held:
+    for candidate in current:
         named = named_account(candidate, enrolment)
         if candidate in rule.named_only and named != account_id:
             continue

@@ -3,9 +3,9 @@ upload and download, and the assessor's queue with sign-off, return and
 withdrawal.
 
 Views parse the request and call :class:`programmes.service.Programmes`.
-Every page needs a programme role; what a page shows follows the service's
-checks (the learner, or a role held for that learner), and every form
-carries a CSRF token. Evidence files are only ever sent as attachments with
+Every page needs a programme role. What a page shows follows the service's
+checks (the learner, or a role for that learner), and every form carries a
+CSRF token. Evidence files are only ever sent as attachments with
 ``nosniff`` and a sandboxing Content-Security-Policy, so a browser never
 renders or runs them.
 """
