@@ -58,16 +58,13 @@ def sign(
 ) -> SignOffResult:
     """Record a signature and complete the competency when its rule is met."""
     enrolment, cohort, record, item = locate(session, reference, competency, lock=True)
-
     framework = framework_of(cohort)
-
     if record.status not in OPEN_STATUSES:
         raise SignOffRejected(
             f"Competency {competency!r} is already {record.status}; "
             "withdraw that sign-off first to sign it again."
         )
     missing = missing_evidence(session, record, item)
-
     if missing:
         raise SignOffRejected(
             f"Competency {competency!r} needs evidence of type "
@@ -77,7 +74,6 @@ def sign(
     check_rating(framework, item, rating)
 
     signatures = signatures_of(session, record)
-
     signer = choose_signer(
         session,
         account_id=account_id,
@@ -88,7 +84,6 @@ def sign(
         signatures=signatures,
         role=role,
     )
-
     assert record.id is not None
     decision = SignOffDecision(
         record_id=record.id,
@@ -100,10 +95,8 @@ def sign(
         comment=comment,
         decided_at=now,
     )
-
     session.add(decision)
     session.flush()
-
     record_event(
         session,
         "programme.signed",
@@ -129,11 +122,11 @@ def complete_if_met(
     record: CompetencyRecord,
     item: Competency,
 ) -> SignOffResult:
+    """Mark the competency signed off and issue its credentials when the
+    round's signatures and the evidence meet its rule."""
     framework = framework_of(cohort)
-
     signatures = signatures_of(session, record)
     evidence = evidence_types_of(session, record)
-
     if not rule_satisfied(framework.rule_for(item), signatures, evidence):
         needed = framework.rule_for(item)
         return SignOffResult(
@@ -143,6 +136,8 @@ def complete_if_met(
             waiting_for=f"{needed.title} ({len(signatures)} signed so far)",
             credential_ids=(),
         )
+
+    # The competency's rating is the lowest its signers gave.
     ratings = [s.rating for s in signatures if s.rating is not None]
     record.rating = min(ratings, key=framework.rating_rank) if ratings else None
     record.status = "signed-off"
@@ -158,7 +153,6 @@ def complete_if_met(
         at=now,
     )
     issued = issue_for(session, key_store, enrolment, cohort, record.competency, now)
-
     return SignOffResult(
         competency=item.id,
         status=record.status,
@@ -179,7 +173,6 @@ def return_competency(
 ) -> SignOffResult:
     """Record a return with its comment and start a new round."""
     enrolment, cohort, record, item = locate(session, reference, competency, lock=True)
-
     if record.status not in OPEN_STATUSES:
         raise SignOffRejected(
             f"Competency {competency!r} is {record.status}, so it cannot be "
@@ -194,7 +187,6 @@ def return_competency(
         cohort=cohort,
         signatures=signatures_of(session, record),
     )
-
     assert record.id is not None
     session.add(
         SignOffDecision(
@@ -207,7 +199,6 @@ def return_competency(
             decided_at=now,
         )
     )
-
     record_event(
         session,
         "programme.returned",
@@ -301,7 +292,6 @@ def clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
     text = comment.strip()
-
     if len(text) > MAX_COMMENT:
         raise SignOffRejected(
             f"The comment is {len(text)} characters; keep it to {MAX_COMMENT}."
