@@ -57,6 +57,7 @@ from programmes.lookup import (
     framework_of,
     get_cohort,
     get_enrolment,
+    grants_of,
     locate,
 )
 from programmes.models import (
@@ -77,6 +78,7 @@ from programmes.roles import (
     ASSESSOR,
     LEARNER,
     LEARNER_ROLE,
+    LINE_MANAGER,
     PROGRAMME_LEAD,
     PROGRAMME_LEAD_ROLE,
 )
@@ -235,27 +237,26 @@ class Programmes:
         workflow. Calling it again finishes an enrolment whose workflow
         did not start.
 
-        :raises ProgrammeError: for an unknown variant or entry route, or
-            when the learner is named as their own assessor.
+        :raises ProgrammeError: for an unknown variant or entry route, when
+            the learner is named as their own assessor or line manager, or
+            when a named person does not have that role at the employer.
         """
 
         def work(session: Session) -> ProgrammeEnrolment:
             cohort = get_cohort(session, cohort_code)
             framework = framework_of(cohort)
-            if variant not in framework.variants:
-                raise ProgrammeError(
-                    f"Variant {variant!r} is not one of {sorted(framework.variants)}."
-                )
-            if entry_route not in framework.entry_routes:
-                raise ProgrammeError(
-                    f"Entry route {entry_route!r} is not one of "
-                    f"{sorted(framework.entry_routes)}."
-                )
-            if learner_account_id in (assessor_account_id, line_manager_account_id):
-                raise ProgrammeError(
-                    f"Account {learner_account_id} cannot be their own assessor or "
-                    "line manager; name another person."
-                )
+            _check_enrolment(
+                session,
+                framework,
+                organisation=organisation,
+                variant=variant,
+                entry_route=entry_route,
+                learner_account_id=learner_account_id,
+                named={
+                    ASSESSOR: assessor_account_id,
+                    LINE_MANAGER: line_manager_account_id,
+                },
+            )
             existing = session.exec(
                 select(ProgrammeEnrolment).where(
                     ProgrammeEnrolment.cohort_id == cohort.id,
@@ -289,9 +290,6 @@ class Programmes:
                     )
                 )
             grant_role(session, learner_account_id, LEARNER_ROLE, organisation)
-            grant_role(
-                session, assessor_account_id, ACCOUNT_ROLES[ASSESSOR], organisation
-            )
             # Review tasks route to the assessor at the employer, in the
             # cohort's team, and escalate to the programme lead there.
             for account_id, role in (
@@ -375,8 +373,12 @@ class Programmes:
         if not 1 <= len(title) <= 200:
             raise EvidenceRejected("A title of 1 to 200 characters is required.")
 
-        def check(session: Session) -> tuple[str, str | None]:
-            enrolment, cohort, record, item = locate(session, reference, competency)
+        def check(
+            session: Session, lock: bool = False
+        ) -> tuple[str, str, CompetencyRecord]:
+            enrolment, cohort, record, item = locate(
+                session, reference, competency, lock=lock
+            )
             framework = framework_of(cohort)
             if evidence_type not in item.evidence:
                 raise EvidenceRejected(
@@ -398,9 +400,9 @@ class Programmes:
                     f"{', '.join(kind.added_by)}; account {account_id} is none of "
                     "these for this learner."
                 )
-            return kind.kind, role
+            return kind.kind, role, record
 
-        kind, role = self.transact(check)
+        kind, _, _ = self.transact(check)
         if kind == "file":
             if content is None or file_name is None:
                 raise EvidenceRejected(
@@ -417,8 +419,10 @@ class Programmes:
         storage_name = store_file(self.data_dir, checked) if kind == "file" else None
 
         def work(session: Session) -> EvidenceItem:
-            _, _, record, _ = locate(session, reference, competency)
-            assert record.id is not None and role is not None
+            # Checked again under the lock: a sign-off or a role removed
+            # since the first check rejects the evidence.
+            _, role, record = check(session, lock=True)
+            assert record.id is not None
             item = EvidenceItem(
                 record_id=record.id,
                 evidence_type=evidence_type,
@@ -721,3 +725,38 @@ class Programmes:
         with Session(self.engine) as session:
             account = session.get(UserAccount, account_id)
             return account.display_name if account is not None else f"#{account_id}"
+
+
+def _check_enrolment(
+    session: Session,
+    framework: Framework,
+    *,
+    organisation: str,
+    variant: str,
+    entry_route: str,
+    learner_account_id: int,
+    named: dict[str, int | None],
+) -> None:
+    if variant not in framework.variants:
+        raise ProgrammeError(
+            f"Variant {variant!r} is not one of {sorted(framework.variants)}."
+        )
+    if entry_route not in framework.entry_routes:
+        raise ProgrammeError(
+            f"Entry route {entry_route!r} is not one of "
+            f"{sorted(framework.entry_routes)}."
+        )
+    for role, account_id in named.items():
+        if account_id is None:
+            continue
+        if account_id == learner_account_id:
+            raise ProgrammeError(
+                f"Account {learner_account_id} cannot be their own {role}; name "
+                "another person."
+            )
+        # Naming someone grants nothing: the role comes from an administrator.
+        if (ACCOUNT_ROLES[role], organisation) not in grants_of(session, account_id):
+            raise ProgrammeError(
+                f"Account {account_id} does not have the {role} role at "
+                f"{organisation!r}; grant role {ACCOUNT_ROLES[role]!r} there first."
+            )

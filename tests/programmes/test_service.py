@@ -497,3 +497,51 @@ def test_completion_processed_concurrently_issues_once(
     with Session(programme_engine) as session:
         assert len(session.exec(select(ProgrammeCredential)).all()) == 1
         assert len(session.exec(select(IssuedCredential)).all()) == 1
+
+
+def test_enrolment_needs_named_roles(programmes: Programmes, people: People) -> None:
+    from datetime import date
+
+    from programmes.errors import ProgrammeError
+
+    programmes.create_cohort(
+        code="GLP-ROLES",
+        title="Roles",
+        lead_account_id=people.lead,
+        lead_organisation="essex-vale-council",
+        starts_on=date(2026, 9, 1),
+    )
+    cases = [
+        (people.outsider, None, "does not have the assessor role"),
+        (people.assessor, people.outsider, "does not have the line-manager role"),
+        (people.learner, None, "cannot be their own assessor"),
+    ]
+    for assessor, manager, message in cases:
+        with pytest.raises(ProgrammeError, match=message):
+            programmes.enrol_learner(
+                cohort_code="GLP-ROLES",
+                learner_account_id=people.learner,
+                organisation="chelmer-valley",
+                variant="nursing",
+                assessor_account_id=assessor,
+                line_manager_account_id=manager,
+            )
+
+    assert programmes.progress("GLP-ROLES").learners == ()
+
+
+def test_evidence_after_sign_off_rejected(
+    programmes: Programmes, enrolment_ref: str, people: People
+) -> None:
+    add_all_evidence(programmes, enrolment_ref, "clin-delegation", people)
+    programmes.sign_off(enrolment_ref, "clin-delegation", account_id=people.assessor)
+
+    with pytest.raises(EvidenceRejected, match="already signed-off"):
+        programmes.add_evidence(
+            enrolment_ref,
+            "clin-delegation",
+            account_id=people.learner,
+            evidence_type="reflection",
+            title="Late",
+            text="Another reflection.",
+        )
