@@ -169,10 +169,10 @@ def cohort_progress(
         counts = figures[enrolment_id]["counts"]
         domain = figures[enrolment_id]["domains"][competency.domain]
         domain["competencies"] += 1
+        domain["done"] += status in DONE
         counts["competencies"] += 1
         counts[status] += 1
         if status in DONE:
-            domain["done"] += 1
             continue
         present = evidence.get(record_id, {})
         if all(kind in present for kind in competency.evidence):

@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from accounts.models import UserAccount
+from accounts.roles import Role
 from accounts.service import grant_role
 from audit.log import record_event
 from keys.store import KeyStore
@@ -290,6 +291,8 @@ class Programmes:
                     )
                 )
             grant_role(session, learner_account_id, LEARNER_ROLE, organisation)
+            # Staff sign in to their wallet, where the credentials arrive.
+            grant_role(session, learner_account_id, Role.STAFF)
             # Review tasks route to the assessor at the employer, in the
             # cohort's team, and escalate to the programme lead there.
             for account_id, role in (

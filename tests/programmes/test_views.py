@@ -167,3 +167,32 @@ def test_assessor_signs_from_queue(web: tuple[Flask, str]) -> None:
     assert "Signed off" in signed.get_data(as_text=True)
     portfolio = learner.get(page).get_data(as_text=True)
     assert 'data-testid="status-clin-delegation">signed-off' in portfolio
+
+
+def test_credential_shows_in_wallet(web: tuple[Flask, str]) -> None:
+    app, reference = web
+    from tests.programmes.test_service import add_all_evidence
+
+    with app.app_context():
+        from sqlmodel import Session
+
+        from accounts.service import find_account
+        from passport.app import platform
+        from programmes.views import programmes_service
+
+        with Session(platform(app).engine) as session:
+            ids = {
+                name: find_account(session, f"{name}@example.org").id
+                for name in ("learner", "assessor", "supervisor")
+            }
+        service = programmes_service()
+        people = type("People", (), ids)
+        add_all_evidence(service, reference, "clin-delegation", people)  # type: ignore[arg-type]
+        service.sign_off(reference, "clin-delegation", account_id=ids["assessor"])
+    client = app.test_client()
+    sign_in(client, "learner@example.org", PASSWORD)
+
+    wallet = client.get("/wallet/")
+
+    assert wallet.status_code == 200
+    assert "Delegate and supervise care safely" in wallet.get_data(as_text=True)
