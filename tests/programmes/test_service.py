@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import RoleGrant, UserAccount
 from audit.log import verify_chain
@@ -545,3 +545,72 @@ def test_evidence_after_sign_off_rejected(
             title="Late",
             text="Another reflection.",
         )
+
+
+def sign_everything(programmes: Programmes, reference: str, people: People) -> None:
+    """Add the evidence and the signatures every competency's rule needs."""
+    framework = programmes.framework_for(reference)
+    signers = {
+        "practice-assessor": [people.assessor],
+        "academic": [people.academic],
+        "manager-and-lead": [people.manager, people.lead],
+        "coach-and-self-assessment": [people.supervisor],
+    }
+    for competency in programmes.portfolio(reference).competencies:
+        add_all_evidence(programmes, reference, competency.id, people)
+        rule = framework.competencies[competency.id].sign_off
+        for account_id in signers[rule]:
+            programmes.sign_off(
+                reference,
+                competency.id,
+                account_id=account_id,
+                rating=competency.expected_rating,
+            )
+
+
+def test_programme_completion_issues_certificate(
+    programmes: Programmes,
+    enrolment_ref: str,
+    people: People,
+    programme_engine: Engine,
+) -> None:
+    sign_everything(programmes, enrolment_ref, people)
+    again = programmes.process_completion(enrolment_ref)
+
+    portfolio = programmes.portfolio(enrolment_ref)
+    documents = wallet_documents(programme_engine, people.learner)
+    certificates = [
+        d
+        for d in documents
+        if d["credentialSubject"]["achievement"]["achievementType"] == "Certificate"
+    ]
+    assert portfolio.status == "completed"
+    assert len(documents) == 14
+    assert len(certificates) == 1
+    assert again == [certificates[0]["id"]]
+    assert programmes.progress("GLP-2026").totals()["completed"] == 1
+
+
+def test_withdrawal_after_completion_revokes_certificate(
+    programmes: Programmes,
+    enrolment_ref: str,
+    people: People,
+    programme_engine: Engine,
+) -> None:
+    sign_everything(programmes, enrolment_ref, people)
+
+    programmes.withdraw_sign_off(
+        enrolment_ref, "per-engagement", account_id=people.lead, reason="Redo."
+    )
+
+    with Session(programme_engine) as session:
+        revoked = session.exec(
+            select(ProgrammeCredential).where(
+                col(ProgrammeCredential.revoked_at).is_not(None)
+            )
+        ).all()
+    assert sorted(row.competency or "programme" for row in revoked) == [
+        "per-engagement",
+        "programme",
+    ]
+    assert programmes.portfolio(enrolment_ref).status == "active"
