@@ -6,6 +6,7 @@ the first one's signature when it checks the rule. Nothing is deleted: a
 return starts a new round and a withdrawal marks the signatures withdrawn.
 """
 
+import logging
 from datetime import datetime
 
 from sqlmodel import Session
@@ -35,6 +36,8 @@ from programmes.models import (
 from programmes.read_models import SignOffResult
 from programmes.roles import PROGRAMME_LEAD_ROLE
 from programmes.signoff import choose_signer, rule_satisfied
+
+logger = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("open", "returned")
 MAX_COMMENT = 2000
@@ -110,6 +113,13 @@ def sign(
         at=now,
     )
 
+    logger.info(
+        "programme signature enrolment=%s competency=%s role=%s round=%s",
+        reference,
+        competency,
+        signer.role,
+        record.round,
+    )
     return complete_if_met(session, key_store, now, enrolment, cohort, record, item)
 
 
@@ -208,6 +218,12 @@ def return_competency(
         at=now,
     )
 
+    logger.info(
+        "programme competency returned enrolment=%s competency=%s round=%s",
+        reference,
+        competency,
+        record.round,
+    )
     record.round += 1
     record.status = "returned"
     record.updated_at = now
@@ -285,6 +301,12 @@ def withdraw(
         at=now,
     )
 
+    logger.info(
+        "programme sign-off withdrawn enrolment=%s competency=%s revoked=%s",
+        reference,
+        competency,
+        len(revoked),
+    )
     return SignOffResult(competency, record.status, False, None, ())
 
 

@@ -306,6 +306,13 @@ class Programmes:
                     role=role,
                     team=cohort.code,
                 )
+            logger.info(
+                "programme enrolment %s cohort=%s organisation=%s variant=%s",
+                enrolment.reference,
+                cohort.code,
+                organisation,
+                variant,
+            )
             record_event(
                 session,
                 "programme.learner-enrolled",
