@@ -1,8 +1,8 @@
 """Sign-off decisions inside one transaction: sign, return, withdraw.
 
 Each function locks the learner's enrolment row first, so two signers of
-one competency are recorded one after the other and the second one sees
-the first one's signature when it checks the rule. Nothing is deleted: a
+one competency are recorded one after the other. The second signature's
+rule check then reads the first one's row. Nothing is deleted: a
 return starts a new round and a withdrawal marks the signatures withdrawn.
 """
 
