@@ -61,7 +61,7 @@ def sign(
 ) -> SignOffResult:
     """Record a signature and complete the competency when its rule is met."""
     enrolment, cohort, record, item = locate(session, reference, competency, lock=True)
-    framework = framework_of(cohort)
+    framework = framework_of(session, cohort)
     if record.status not in OPEN_STATUSES:
         raise SignOffRejected(
             f"Competency {competency!r} is already {record.status}; "
@@ -134,7 +134,7 @@ def complete_if_met(
 ) -> SignOffResult:
     """Mark the competency signed off and issue its credentials when the
     round's signatures and the evidence meet its rule."""
-    framework = framework_of(cohort)
+    framework = framework_of(session, cohort)
     signatures = signatures_of(session, record)
     evidence = evidence_types_of(session, record)
     if not rule_satisfied(framework.rule_for(item), signatures, evidence):
@@ -191,7 +191,7 @@ def return_competency(
     signer = choose_signer(
         session,
         account_id=account_id,
-        framework=framework_of(cohort),
+        framework=framework_of(session, cohort),
         competency=item,
         enrolment=enrolment,
         cohort=cohort,

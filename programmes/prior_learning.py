@@ -64,7 +64,7 @@ def count(
             "learning for its learners."
         )
 
-    competency, holder = achievement_of(framework_of(cohort), credential)
+    competency, holder = achievement_of(framework_of(session, cohort), credential)
     wallet_id = programme_credentials.wallet_of(
         session, key_store, enrolment.learner_account_id
     )

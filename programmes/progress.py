@@ -237,7 +237,7 @@ class QueueItem:
 def queue_for(
     session: Session,
     account_id: int,
-    framework_of: Callable[[ProgrammeCohort], Framework],
+    framework_of: Callable[[Session, ProgrammeCohort], Framework],
     now: datetime,
 ) -> list[QueueItem]:
     """List the competencies the account may sign now, oldest ready first."""
@@ -270,7 +270,7 @@ def queue_for(
     items = []
     due_before = now - timedelta(days=SIGN_OFF_DUE_DAYS)
     for enrolment, cohort, name in candidates:
-        framework = framework_of(cohort)
+        framework = framework_of(session, cohort)
         records = session.exec(
             select(CompetencyRecord).where(
                 CompetencyRecord.enrolment_id == enrolment.id,

@@ -170,15 +170,24 @@ class Programmes:
         starts_on: date,
         university: str | None = None,
         framework_id: str = DEFAULT_FRAMEWORK,
+        framework: Framework | None = None,
         actor: str = "system",
     ) -> ProgrammeCohort:
         """Create a cohort, or return the one with ``code`` when it exists.
 
-        The lead is granted the programme lead role at ``lead_organisation``.
+        The cohort's framework version is published on the workflow engine,
+        which runs its reviews. The lead is granted the programme lead role
+        at ``lead_organisation``.
 
+        :param framework_id: a bundled framework to follow.
+        :param framework: a framework read elsewhere (see
+            :func:`programmes.framework.read_framework`), instead of a
+            bundled one.
         :raises ProgrammeError: when the code is taken by another lead.
+        :raises DefinitionConflict: when the framework's id and version are
+            published with other content.
         """
-        framework = bundled_framework(framework_id)
+        framework = framework or bundled_framework(framework_id)
         self.workflows.publish(framework.definition)
 
         def work(session: Session) -> ProgrammeCohort:
@@ -245,7 +254,7 @@ class Programmes:
 
         def work(session: Session) -> ProgrammeEnrolment:
             cohort = get_cohort(session, cohort_code)
-            framework = framework_of(cohort)
+            framework = framework_of(session, cohort)
             _check_enrolment(
                 session,
                 framework,
@@ -389,7 +398,7 @@ class Programmes:
             enrolment, cohort, record, item = locate(
                 session, reference, competency, lock=lock
             )
-            framework = framework_of(cohort)
+            framework = framework_of(session, cohort)
             if evidence_type not in item.evidence:
                 raise EvidenceRejected(
                     f"Competency {competency!r} takes evidence of types "
@@ -515,7 +524,7 @@ class Programmes:
             return True
         cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
         assert cohort is not None
-        framework = framework_of(cohort)
+        framework = framework_of(session, cohort)
         staff = [role for role in ACCOUNT_ROLES if role != LEARNER]
         return any(
             held_roles(session, account_id, staff, competency, enrolment, cohort)
@@ -686,7 +695,11 @@ class Programmes:
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
             return portfolio_of(
-                session, framework_of(cohort), cohort, enrolment, self.clock.now()
+                session,
+                framework_of(session, cohort),
+                cohort,
+                enrolment,
+                self.clock.now(),
             )
 
     def framework_for(self, reference: str) -> Framework:
@@ -695,7 +708,7 @@ class Programmes:
             enrolment = get_enrolment(session, reference)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
-            return framework_of(cohort)
+            return framework_of(session, cohort)
 
     def enrolments_of(self, account_id: int) -> list[ProgrammeEnrolment]:
         """Return the account's own enrolments, newest first."""
@@ -728,7 +741,7 @@ class Programmes:
         with Session(self.engine) as session:
             cohort = get_cohort(session, cohort_code)
             return cohort_progress(
-                session, framework_of(cohort), cohort, self.clock.now()
+                session, framework_of(session, cohort), cohort, self.clock.now()
             )
 
     def account_name(self, account_id: int) -> str:

@@ -614,3 +614,47 @@ def test_withdrawal_after_completion_revokes_certificate(
         "programme",
     ]
     assert programmes.portfolio(enrolment_ref).status == "active"
+
+
+def test_cohort_with_custom_framework(programmes: Programmes, people: People) -> None:
+    import copy
+    from datetime import date
+
+    from programmes.framework import bundled_framework, read_framework
+    from workflows.definitions import compile_definition
+
+    document = copy.deepcopy(bundled_framework().definition.document)
+    document["id"] = "custom-leadership"
+    extra = [
+        {
+            "id": f"man-extra-{number}",
+            "domain": "managerial",
+            "title": f"Extra managerial competency {number}",
+            "dimension": "engaging-the-team",
+            "expectedRating": "essential",
+            "evidence": ["reflection"],
+            "signOff": "manager-and-lead",
+        }
+        for number in range(27)
+    ]
+    document["programme"]["competencies"].extend(extra)
+    framework = read_framework(compile_definition(document))
+    programmes.create_cohort(
+        code="GLP-BIG",
+        title="Forty competencies",
+        lead_account_id=people.lead,
+        lead_organisation="essex-vale-council",
+        starts_on=date(2026, 9, 1),
+        framework=framework,
+    )
+
+    reference = programmes.enrol_learner(
+        cohort_code="GLP-BIG",
+        learner_account_id=people.learner,
+        organisation="chelmer-valley",
+        variant="nursing",
+        assessor_account_id=people.assessor,
+    ).reference
+
+    assert len(programmes.portfolio(reference).competencies) == 40
+    assert programmes.progress("GLP-BIG").learners[0].competencies == 40
