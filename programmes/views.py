@@ -23,9 +23,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from accounts.auth import current_account, require_role
-from programmes.errors import EvidenceRejected, NotFound, SignOffRejected
+from programmes.errors import (
+    EvidenceRejected,
+    NotFound,
+    PriorLearningRejected,
+    SignOffRejected,
+)
 from programmes.evidence import ALLOWED_EXTENSIONS, MAX_EVIDENCE_BYTES, read_file
-from programmes.roles import LEARNER_ROLE, STAFF_ROLES
+from programmes.roles import LEARNER_ROLE, PROGRAMME_LEAD_ROLE, STAFF_ROLES
 from programmes.service import Programmes
 
 bp = Blueprint(
@@ -80,10 +85,12 @@ def portfolio(reference: str) -> ResponseReturnValue:
     if not service.may_see(_account_id(), reference):
         abort(404)
     view = service.portfolio(reference)
+    account = current_account()
     return render_template(
         "programmes/portfolio.html",
         portfolio=view,
         is_learner=view.learner_account_id == _account_id(),
+        is_lead=account is not None and account.has_role(PROGRAMME_LEAD_ROLE),
         evidence_types=service.framework_for(reference).evidence_types,
         allowed=", ".join(ALLOWED_EXTENSIONS),
         max_mib=round(MAX_EVIDENCE_BYTES / 1024 / 1024, 1),
@@ -197,3 +204,33 @@ def decide(reference: str, competency: str) -> ResponseReturnValue:
             url_for("programmes.portfolio", reference=reference) + f"#{competency}"
         )
     return redirect(url_for("programmes.queue"))
+
+
+@bp.post("/portfolio/<reference>/prior-learning")
+@require_role(PROGRAMME_LEAD_ROLE)
+def count_prior_learning(reference: str) -> ResponseReturnValue:
+    """Verify a pasted competency credential (JSON or a wallet QR payload)
+    and count it for the learner."""
+    from passport.app import platform
+    from verifier.inputs import parse_input
+
+    service = programmes_service()
+    if not service.may_see(_account_id(), reference):
+        abort(404)
+    try:
+        document = parse_input(request.form.get("credential", ""))
+        if not isinstance(document, dict):
+            raise PriorLearningRejected("Paste one credential, not a list.")
+        competency = service.count_prior_learning(
+            reference,
+            document,
+            account_id=_account_id(),
+            verification_sources=platform().verification_sources(),
+        )
+    except ValueError as error:
+        flash(f"The credential is unreadable: {error}", "error")
+    except (PriorLearningRejected, NotFound) as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Counted {competency} from the verified credential.", "success")
+    return redirect(url_for("programmes.portfolio", reference=reference))
