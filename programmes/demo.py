@@ -67,6 +67,18 @@ STAFF = (
         "colne-estuary",
     ),
     DemoPerson(
+        "manager@colne-estuary.example",
+        "Sol STANDIN (line manager)",
+        "line-manager",
+        "colne-estuary",
+    ),
+    DemoPerson(
+        "manager@essex-vale-council.example",
+        "Bo SURROGATE (line manager)",
+        "line-manager",
+        LEAD_ORGANISATION,
+    ),
+    DemoPerson(
         "assessor@essex-vale-council.example",
         "Ash FICTIONAL (assessor)",
         "assessor",
@@ -95,7 +107,7 @@ LEARNERS = (
         "midwifery",
         "newly-qualified",
         "assessor@colne-estuary.example",
-        None,
+        "manager@colne-estuary.example",
     ),
     (
         DemoPerson("casey.demo@essex-vale.example", "Casey DEMO", None, None),
@@ -103,7 +115,7 @@ LEARNERS = (
         "social-care",
         "entry-assessment",
         "assessor@essex-vale-council.example",
-        None,
+        "manager@essex-vale-council.example",
     ),
 )
 

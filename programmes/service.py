@@ -338,6 +338,59 @@ class Programmes:
             enrolment = self._start_reviews(enrolment, cohort_code)
         return enrolment
 
+    def name_person(
+        self, reference: str, *, role: str, account_id: int, actor: str = "system"
+    ) -> ProgrammeEnrolment:
+        """Name the learner's assessor or line manager, replacing the earlier one.
+
+        Signatures already given stay. From now on, where a rule names the
+        role, only the newly named person signs. The earlier assessor keeps
+        the cohort's review tasks at the employer, because they may assess
+        other learners of the cohort there.
+
+        :raises ProgrammeError: for another role, the learner themself, or
+            an account without the role at the employer.
+        """
+        if role not in (ASSESSOR, LINE_MANAGER):
+            raise ProgrammeError(
+                f"Role {role!r} is not named per learner; name an {ASSESSOR} or a "
+                f"{LINE_MANAGER}."
+            )
+
+        def work(session: Session) -> ProgrammeEnrolment:
+            enrolment = get_enrolment(session, reference, lock=True)
+            cohort = cohort_of(session, enrolment)
+            check_named(
+                session,
+                enrolment.organisation,
+                enrolment.learner_account_id,
+                {role: account_id},
+            )
+            if role == ASSESSOR:
+                enrolment.assessor_account_id = account_id
+                add_membership(
+                    session,
+                    account_id=account_id,
+                    organisation=enrolment.organisation,
+                    role=ASSESSOR,
+                    team=cohort.code,
+                )
+            else:
+                enrolment.line_manager_account_id = account_id
+            session.add(enrolment)
+            record_event(
+                session,
+                "programme.person-named",
+                actor=actor,
+                organisation=enrolment.organisation,
+                target=f"enrolment:{reference}",
+                details={"role": role, "account": account_id},
+                at=self.clock.now(),
+            )
+            return enrolment
+
+        return self.transact(work)
+
     def _start_reviews(
         self, enrolment: ProgrammeEnrolment, cohort_code: str
     ) -> ProgrammeEnrolment:
@@ -769,6 +822,21 @@ def _check_enrolment(
             f"Entry route {entry_route!r} is not one of "
             f"{sorted(framework.entry_routes)}."
         )
+    check_named(session, organisation, learner_account_id, named)
+
+
+def check_named(
+    session: Session,
+    organisation: str,
+    learner_account_id: int,
+    named: dict[str, int | None],
+) -> None:
+    """Check that each named person is not the learner and has the role at
+    the employer. Naming someone grants nothing: an administrator grants
+    the role.
+
+    :raises ProgrammeError: naming the person and the missing role.
+    """
     for role, account_id in named.items():
         if account_id is None:
             continue
@@ -777,7 +845,6 @@ def _check_enrolment(
                 f"Account {learner_account_id} cannot be their own {role}; name "
                 "another person."
             )
-        # Naming someone grants nothing: the role comes from an administrator.
         if (ACCOUNT_ROLES[role], organisation) not in grants_of(session, account_id):
             raise ProgrammeError(
                 f"Account {account_id} does not have the {role} role at "

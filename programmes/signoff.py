@@ -124,16 +124,36 @@ def choose_signer(
         session, account_id, requested_roles, competency, enrolment, cohort
     )
     eligible = []
+    not_named = []
     for candidate in current:
-        named = named_account(candidate, enrolment)
-        if candidate in rule.named_only and named != account_id:
-            continue
+        if candidate in rule.named_only:
+            if named_account(candidate, enrolment) != account_id:
+                not_named.append(candidate)
+                continue
         eligible.append(candidate)
+    if not eligible and not_named:
+        raise SignOffRejected(_not_named_reason(not_named[0], competency, enrolment))
     if not eligible:
         raise SignOffRejected(_no_role_reason(rule, competency, enrolment, cohort))
     covered = {signature.role for signature in signatures}
     uncovered = [candidate for candidate in eligible if candidate not in covered]
     return Signer(account_id, (uncovered or eligible)[0])
+
+
+def _not_named_reason(
+    role: str, competency: Competency, enrolment: ProgrammeEnrolment
+) -> str:
+    named = named_account(role, enrolment)
+    if named is None:
+        return (
+            f"Competency {competency.id!r} is signed by the learner's named {role}, "
+            f"and enrolment {enrolment.reference} names none; the programme lead "
+            f"names one first."
+        )
+    return (
+        f"Competency {competency.id!r} is signed by the learner's named {role}, "
+        f"account {named}; ask them, or ask the programme lead to name you."
+    )
 
 
 def _no_role_reason(
@@ -149,8 +169,8 @@ def _no_role_reason(
     )
     return (
         f"Competency {competency.id!r} is signed off under rule {rule.id!r} by: "
-        f"{places}. This account holds none of these roles there now; ask a "
-        f"programme lead to grant the role, or ask someone who holds it."
+        f"{places}. This account holds none of these roles there now; ask an "
+        f"administrator to grant the role, or ask someone who holds it."
     )
 
 

@@ -199,7 +199,7 @@ def test_only_named_assessor_signs_clinical(
 ) -> None:
     add_all_evidence(programmes, enrolment_ref, "clin-delegation", people)
 
-    with pytest.raises(SignOffRejected, match="named person"):
+    with pytest.raises(SignOffRejected, match="named assessor, account"):
         programmes.sign_off(
             enrolment_ref, "clin-delegation", account_id=people.assessor2
         )
@@ -658,3 +658,36 @@ def test_cohort_with_custom_framework(programmes: Programmes, people: People) ->
 
     assert len(programmes.portfolio(reference).competencies) == 40
     assert programmes.progress("GLP-BIG").learners[0].competencies == 40
+
+
+def test_only_named_line_manager_signs(
+    programmes: Programmes,
+    enrolment_ref: str,
+    people: People,
+    programme_engine: Engine,
+) -> None:
+    from accounts.service import grant_role
+    from programmes.errors import ProgrammeError
+
+    with Session(programme_engine) as session:
+        grant_role(session, people.assessor2, "line_manager", "chelmer-valley")
+        session.commit()
+    add_all_evidence(programmes, enrolment_ref, "man-change", people)
+
+    with pytest.raises(SignOffRejected, match="named line-manager, account"):
+        programmes.sign_off(
+            enrolment_ref, "man-change", account_id=people.assessor2, rating="strong"
+        )
+    with pytest.raises(ProgrammeError, match="does not have the line-manager role"):
+        programmes.name_person(
+            enrolment_ref, role="line-manager", account_id=people.outsider
+        )
+    programmes.name_person(
+        enrolment_ref, role="line-manager", account_id=people.assessor2
+    )
+    signed = programmes.sign_off(
+        enrolment_ref, "man-change", account_id=people.assessor2, rating="strong"
+    )
+
+    assert not signed.signed_off
+    assert signed.waiting_for is not None
