@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from accounts.models import UserAccount
@@ -144,18 +144,30 @@ class Programmes:
     # -- transactions -----------------------------------------------------
 
     def transact(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a transaction, retrying a busy database a few times."""
-        for attempt in range(1, 6):
+        """Run ``work`` in a transaction, retrying a few times when the
+        database is busy or a concurrent insert took a unique key first.
+
+        Every ``work`` reads before it writes, so a retry finds what the
+        other transaction committed (an enrolment, a signature) and acts on
+        it, or rejects the request with the reason.
+        """
+        attempts = 5
+        for attempt in range(1, attempts + 1):
             with Session(self.engine, expire_on_commit=False) as session:
                 try:
                     result = work(session)
                     session.commit()
                     return result
+                except IntegrityError:
+                    session.rollback()
+                    if attempt == attempts:
+                        raise
                 except OperationalError as error:
                     session.rollback()
                     busy = "locked" in str(error) or "deadlock" in str(error)
-                    if not busy or attempt == 5:
+                    if not busy or attempt == attempts:
                         raise
+                logger.info("programme transaction retried, attempt %s", attempt)
         raise AssertionError("unreachable")
 
     # -- cohorts and enrolments ----------------------------------------------

@@ -691,3 +691,45 @@ def test_only_named_line_manager_signs(
 
     assert not signed.signed_off
     assert signed.waiting_for is not None
+
+
+def test_concurrent_enrolment_creates_one(
+    programmes: Programmes, people: People
+) -> None:
+    import threading
+    from datetime import date
+
+    programmes.create_cohort(
+        code="GLP-RACE",
+        title="Race",
+        lead_account_id=people.lead,
+        lead_organisation="essex-vale-council",
+        starts_on=date(2026, 9, 1),
+    )
+    barrier = threading.Barrier(2)
+    references: list[str] = []
+    errors: list[BaseException] = []
+
+    def enrol() -> None:
+        barrier.wait()
+        try:
+            enrolment = programmes.enrol_learner(
+                cohort_code="GLP-RACE",
+                learner_account_id=people.learner2,
+                organisation="chelmer-valley",
+                variant="nursing",
+                assessor_account_id=people.assessor,
+            )
+            references.append(enrolment.reference)
+        except BaseException as error:  # noqa: BLE001 - reported by the assert
+            errors.append(error)
+
+    threads = [threading.Thread(target=enrol) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(set(references)) == 1
+    assert len(programmes.progress("GLP-RACE").learners) == 1
