@@ -10,6 +10,8 @@ CSRF token. Evidence files are only ever sent as attachments with
 renders or runs them.
 """
 
+import logging
+
 from flask import (
     Blueprint,
     Response,
@@ -32,6 +34,8 @@ from programmes.errors import (
 from programmes.evidence import ALLOWED_EXTENSIONS, MAX_EVIDENCE_BYTES, read_file
 from programmes.roles import LEARNER_ROLE, PROGRAMME_LEAD_ROLE, STAFF_ROLES
 from programmes.service import Programmes
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint(
     "programmes", __name__, url_prefix="/programmes", template_folder="templates"
@@ -136,7 +140,8 @@ def download_evidence(evidence_id: int) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     except EvidenceRejected as error:
-        flash(str(error), "error")
+        # The stored file is missing or changed: an operator restores it.
+        logger.error("evidence file unavailable evidence=%s: %s", evidence_id, error)
         abort(410)
     response = Response(content, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = _attachment(item.file_name or "file")

@@ -264,3 +264,23 @@ def test_lead_counts_prior_learning_page(web: tuple[Flask, str]) -> None:
     html = counted.get_data(as_text=True)
     assert "Counted clin-delegation" in html
     assert 'data-testid="status-clin-delegation">counted' in html
+
+
+def test_changed_file_is_not_served(web: tuple[Flask, str], tmp_path: Path) -> None:
+    from programmes.evidence import EVIDENCE_FOLDER
+
+    app, reference = web
+    client = app.test_client()
+    sign_in(client, "learner@example.org", PASSWORD)
+    page = upload(client, reference, "man-quality-data", "audit.pdf", PDF)
+    evidence_id = (
+        page.get_data(as_text=True)
+        .split('href="/programmes/evidence/')[1]
+        .split('"')[0]
+    )
+    for stored in (tmp_path / "data" / EVIDENCE_FOLDER).iterdir():
+        stored.write_bytes(b"%PDF-1.7 replaced")
+
+    response = client.get(f"/programmes/evidence/{evidence_id}")
+
+    assert response.status_code == 410
