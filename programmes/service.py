@@ -1,11 +1,14 @@
 """The programmes service API: cohorts, enrolments, evidence and sign-off.
 
 Other packages, the pages and the CLI call :class:`Programmes` only. Each
-method runs in its own transaction and returns plain read models; nothing
-here imports Flask. The methods, in the order a programme uses them:
+method runs in its own transaction and returns a read model or the row it
+created; nothing here imports Flask. The methods, in the order a programme
+uses them:
 
 - :meth:`Programmes.create_cohort` and :meth:`Programmes.enrol_learner`
-  (which starts the learner's review workflow on the engine);
+  (which starts the learner's review workflow on the engine), and
+  :meth:`Programmes.name_person` to change the named assessor or line
+  manager;
 - :meth:`Programmes.add_evidence` (text, or a checked file);
 - :meth:`Programmes.sign_off`, :meth:`Programmes.return_competency` and
   :meth:`Programmes.withdraw_sign_off`;
@@ -15,7 +18,8 @@ here imports Flask. The methods, in the order a programme uses them:
 - :meth:`Programmes.portfolio`, :meth:`Programmes.assessor_queue` and
   :meth:`Programmes.progress` for reading.
 
-Every change is recorded in the hash-chained audit log with ids only.
+Every change is recorded in the hash-chained audit log with ids, plus the
+reason given when a sign-off is withdrawn.
 """
 
 import logging
@@ -44,7 +48,7 @@ from programmes.errors import (
     ProgrammeError,
     SignOffRejected,
 )
-from programmes.evidence import check_file, remove_file, store_file
+from programmes.evidence import CheckedFile, check_file, remove_file, store_file
 from programmes.framework import (
     DEFAULT_FRAMEWORK,
     Competency,
@@ -111,8 +115,9 @@ __all__ = [
 def new_reference() -> str:
     """Return a random pseudonymous enrolment reference such as ``LP-7KQ2MX4T``.
 
-    Letters and digits from an alphabet without 0, 1, I and O; never ten
-    digits in a row, which the workflow engine refuses as NHS-number-like.
+    Eight letters and digits from an alphabet without 0, 1, I and O, so
+    never the ten digits in a row that the workflow engine rejects as
+    NHS-number-like.
     """
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "LP-" + "".join(secrets.choice(alphabet) for _ in range(8))
@@ -266,6 +271,15 @@ class Programmes:
 
         def work(session: Session) -> ProgrammeEnrolment:
             cohort = get_cohort(session, cohort_code)
+            existing = session.exec(
+                select(ProgrammeEnrolment).where(
+                    ProgrammeEnrolment.cohort_id == cohort.id,
+                    ProgrammeEnrolment.learner_account_id == learner_account_id,
+                )
+            ).first()
+            if existing is not None:
+                return existing
+
             framework = framework_of(session, cohort)
             _check_enrolment(
                 session,
@@ -279,14 +293,6 @@ class Programmes:
                     LINE_MANAGER: line_manager_account_id,
                 },
             )
-            existing = session.exec(
-                select(ProgrammeEnrolment).where(
-                    ProgrammeEnrolment.cohort_id == cohort.id,
-                    ProgrammeEnrolment.learner_account_id == learner_account_id,
-                )
-            ).first()
-            if existing is not None:
-                return existing
             assert cohort.id is not None
             enrolment = ProgrammeEnrolment(
                 reference=new_reference(),
@@ -311,6 +317,7 @@ class Programmes:
                         updated_at=self.clock.now(),
                     )
                 )
+
             grant_role(session, learner_account_id, LEARNER_ROLE, organisation)
             # Staff sign in to their wallet, where the credentials arrive.
             grant_role(session, learner_account_id, Role.STAFF)
@@ -327,6 +334,7 @@ class Programmes:
                     role=role,
                     team=cohort.code,
                 )
+
             logger.info(
                 "programme enrolment %s cohort=%s organisation=%s variant=%s",
                 enrolment.reference,
@@ -487,20 +495,10 @@ class Programmes:
             return kind.kind, role, record
 
         kind, _, _ = self.transact(check)
-        if kind == "file":
-            if content is None or file_name is None:
-                raise EvidenceRejected(
-                    f"Evidence of type {evidence_type!r} is a file; upload one."
-                )
-            checked = check_file(file_name, content)
-        else:
-            body = (text or "").strip()
-            if not body or len(body) > MAX_TEXT:
-                raise EvidenceRejected(
-                    f"Evidence of type {evidence_type!r} is text of 1 to "
-                    f"{MAX_TEXT} characters; write it in the text box."
-                )
-        storage_name = store_file(self.data_dir, checked) if kind == "file" else None
+        body = _checked_body(kind, evidence_type, text, file_name, content)
+        storage_name = None
+        if isinstance(body, CheckedFile):
+            storage_name = store_file(self.data_dir, body)
 
         def work(session: Session) -> EvidenceItem:
             # Checked again under the lock: a sign-off or a role removed
@@ -515,12 +513,12 @@ class Programmes:
                 added_by_role=role,
                 added_at=self.clock.now(),
             )
-            if storage_name is not None:
-                item.file_name = checked.file_name
-                item.content_type = checked.content_type
-                item.size_bytes = len(checked.content)
+            if isinstance(body, CheckedFile):
+                item.file_name = body.file_name
+                item.content_type = body.content_type
+                item.size_bytes = len(body.content)
                 item.storage_name = storage_name
-                item.sha256 = checked.sha256
+                item.sha256 = body.sha256
             else:
                 item.text = body
             session.add(item)
@@ -813,6 +811,33 @@ class Programmes:
         with Session(self.engine) as session:
             account = session.get(UserAccount, account_id)
             return account.display_name if account is not None else f"#{account_id}"
+
+
+def _checked_body(
+    kind: str,
+    evidence_type: str,
+    text: str | None,
+    file_name: str | None,
+    content: bytes | None,
+) -> CheckedFile | str:
+    """Return the checked file, or the stripped text, of new evidence.
+
+    :raises EvidenceRejected: for a missing or invalid file, or text that
+        is empty or too long.
+    """
+    if kind == "file":
+        if content is None or file_name is None:
+            raise EvidenceRejected(
+                f"Evidence of type {evidence_type!r} is a file; upload one."
+            )
+        return check_file(file_name, content)
+    body = (text or "").strip()
+    if not body or len(body) > MAX_TEXT:
+        raise EvidenceRejected(
+            f"Evidence of type {evidence_type!r} is text of 1 to "
+            f"{MAX_TEXT} characters; write it in the text box."
+        )
+    return body
 
 
 def _check_enrolment(
