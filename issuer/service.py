@@ -33,7 +33,7 @@ from issuer.importer import (
     map_local_competence,
     reference_secret,
 )
-from issuer.issuance import credential_document
+from issuer.issuance import credential_document, issue_credential
 from issuer.models import IssuedCredential, Organisation
 from issuer.organisations import (
     adopt_did_web,
@@ -76,6 +76,7 @@ __all__ = [
     "find_staff_record",
     "get_organisation",
     "import_training_export",
+    "issue_credential",
     "issue_recognised_training",
     "issued_credentials",
     "list_organisations",

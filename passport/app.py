@@ -128,6 +128,7 @@ BLUEPRINTS = (
     "issuer.claim_views:bp",
     "workflows.views:bp",
     "workflows.api:bp",
+    "programmes.views:bp",
 )
 
 # Blueprints serving JSON APIs to other systems. Their callers authenticate

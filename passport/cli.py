@@ -444,6 +444,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "issuer.cli:tokens",
     "workflows.cli:workflows_group",
     "workflows.cli:scheduler_command",
+    "programmes.cli:programmes_group",
 )
 
 

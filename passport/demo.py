@@ -31,6 +31,7 @@ from issuer.service import (
 from keys.store import KeyStore
 from passport.db import make_engine, session_scope
 from passport.settings import Settings
+from programmes.demo import seed_programme_demo
 from verifier.hr_profiles import HR_ADMIN
 from verifier.registry_admin import PARTNERSHIP_ADMIN
 from verifier.registry_service import (
@@ -276,6 +277,9 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
         engine,
         [email for label, email in sign_ins if label.startswith("staff")],
         echo=echo,
+    )
+    sign_ins += seed_programme_demo(
+        engine, key_store, settings.data_dir, password=DEMO_PASSWORD, echo=echo
     )
     engine.dispose()
 

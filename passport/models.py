@@ -13,6 +13,7 @@ TABLE_MODULES = (
     "wallet_web.sharing_models",
     "verifier.received_models",
     "workflows.models",
+    "programmes.models",
 )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from accounts.roles import Role
 from accounts.service import AccountView
+from programmes.roles import LEARNER_ROLE, STAFF_ROLES
 from verifier.hr_profiles import HR_ADMIN
 from verifier.registry_admin import PARTNERSHIP_ADMIN
 
@@ -33,6 +34,8 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
     NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
     NavLink("Trust registry", "registry_admin.members", (PARTNERSHIP_ADMIN,)),
+    NavLink("My programme", "programmes.index", (LEARNER_ROLE,)),
+    NavLink("Programme sign-offs", "programmes.queue", STAFF_ROLES),
 )
 
 

@@ -770,6 +770,8 @@ class WorkflowEngine:
                 run.repeat_tick(activity, timer)
         elif timer.kind.startswith("escalate:"):
             run.escalate(activity, int(timer.kind.partition(":")[2]))
+        elif timer.kind.startswith("remind:"):
+            run.remind(activity, int(timer.kind.partition(":")[2]))
 
     def hold_after_failure(self, timer_id: int, reason: str) -> None:
         """Put a timer's instance on hold after firing it raised unexpectedly."""

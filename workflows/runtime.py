@@ -18,7 +18,7 @@ import logging
 import math
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -326,6 +326,12 @@ class Run:
         for step, escalation in enumerate(spec.get("escalation") or []):
             due = self.now + parse_duration(escalation["after"])
             self._schedule(activity, f"escalate:{step}", due)
+        reminders = (spec.get("timing") or {}).get("remindBefore", [])
+        for step, before in enumerate(reminders):
+            assert due_at is not None  # the schema requires due with remindBefore
+            remind_at = due_at - parse_duration(before)
+            if remind_at > self.now:
+                self._schedule(activity, f"remind:{step}", remind_at)
         self.event(
             f"{node.kind}.requested",
             activity,
@@ -356,8 +362,21 @@ class Run:
         )
 
     def _enter_wait(self, node: Node, parent: WorkflowActivity | None) -> None:
-        due = self.now + parse_duration(node.spec["timing"]["duration"])
+        timing = node.spec["timing"]
+        start: datetime | None = self.now
+        if "from" in timing:
+            start = moment_of(self.variables.get(timing["from"]))
+        if start is None:
+            activity = self._new_activity(node, parent)
+            self.hold(
+                activity,
+                f"wait {node.id!r}: variable {timing['from']!r} is not an ISO 8601 "
+                f"date or date-time",
+            )
+            return
+        due = start + parse_duration(timing["duration"])
         activity = self._new_activity(node, parent, due_at=due)
+        # A due time already past fires at the dispatcher's next pass.
         self._schedule(activity, "wait", due)
 
     def _enter_repeat(self, node: Node, parent: WorkflowActivity | None) -> None:
@@ -643,6 +662,20 @@ class Run:
         if running:
             self._schedule(activity, "repeat", timer.due_at + (missed + 1) * period)
 
+    def remind(self, activity: WorkflowActivity, step: int) -> None:
+        """Record in the instance's history that a task's reminder came due.
+
+        NOTE: the reminder is only recorded; no message goes to the person,
+        because the platform has no notification channel yet.
+        """
+        node = self.definition.node(activity.node_id)
+        before = node.spec["timing"]["remindBefore"][step]
+        self.event(
+            "task.reminded",
+            activity,
+            {"step": node.id, "reminder": step, "before": before},
+        )
+
     def escalate(self, activity: WorkflowActivity, step: int) -> None:
         """Route an overdue task to the escalation role as well."""
         node = self.definition.node(activity.node_id)
@@ -654,6 +687,20 @@ class Run:
             activity,
             {"step": node.id, "role": participant["role"], "escalation": step},
         )
+
+
+def moment_of(value: Any) -> datetime | None:
+    """Return an ISO 8601 date (midnight UTC) or date-time as an aware datetime,
+    or None when ``value`` is neither."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def missed_periods(due: datetime, now: datetime, period: timedelta) -> int:

@@ -2,12 +2,13 @@
 
 from click.testing import CliRunner
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import UserAccount
 from issuer.models import IssuedCredential, Organisation
 from passport.cli import main
 from passport.db import make_engine
+from programmes.models import ProgrammeCredential, ProgrammeEnrolment
 from verifier.models import RegistryMember
 from verifier.registry_service import latest_published_registry
 from wallet_web.models import WalletCredential
@@ -34,6 +35,7 @@ def test_init_demo_twice(database_url, tmp_path, monkeypatch):
     assert f"0 issued, {EXAMPLE_GOOD_ROWS} waiting for a wallet" in first.output
     assert "12 rejected" in first.output
     assert "password" in first.output
+    assert "lead@essex-vale-council.example" in first.output
 
     second = runner.invoke(main, ["init", "--demo"])
     assert second.exit_code == 0, second.output
@@ -43,7 +45,14 @@ def test_init_demo_twice(database_url, tmp_path, monkeypatch):
     engine = make_engine(database_url)
     with Session(engine) as session:
         assert count(session, Organisation) == PARTNERSHIP_SIZE
-        assert count(session, IssuedCredential) == EXAMPLE_GOOD_ROWS
+        training = session.exec(
+            select(func.count())
+            .select_from(IssuedCredential)
+            .where(col(IssuedCredential.staff_record_id).is_not(None))
+        ).one()
+        assert training == EXAMPLE_GOOD_ROWS
+        assert count(session, ProgrammeEnrolment) == 3
+        assert count(session, ProgrammeCredential) == 1
         offered = session.exec(
             select(func.count())
             .select_from(IssuedCredential)

@@ -1,0 +1,324 @@
+"""Progress figures per learner and per cohort, and the assessor queue.
+
+The cohort figures come from a fixed number of queries whatever the cohort's
+size (enrolments, record statuses, evidence types, open review tasks), so
+the lead's dashboard and ``passport programmes progress`` stay fast for
+large cohorts.
+
+A sign-off is overdue when a competency has had all its evidence for more
+than :data:`SIGN_OFF_DUE_DAYS` days and is still open.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from accounts.models import RoleGrant
+from programmes.errors import SignOffRejected
+from programmes.framework import Framework
+from programmes.lookup import signatures_of
+from programmes.models import (
+    CompetencyRecord,
+    EvidenceItem,
+    ProgrammeCohort,
+    ProgrammeEnrolment,
+)
+from programmes.roles import ACCOUNT_ROLES
+from programmes.signoff import choose_signer
+from workflows.models import WorkflowActivity
+from workflows.runtime import HUMAN_KINDS, OPEN
+
+SIGN_OFF_DUE_DAYS = 14
+DONE = ("signed-off", "counted")
+
+
+@dataclass(frozen=True)
+class LearnerProgress:
+    reference: str
+    learner: str
+    organisation: str
+    variant: str
+    status: str
+    competencies: int
+    signed_off: int
+    counted: int
+    returned: int
+    awaiting_sign_off: int
+    overdue_sign_offs: int
+    overdue_reviews: int
+    by_domain: dict[str, dict[str, int]]
+
+    @property
+    def percent_complete(self) -> float:
+        done = self.signed_off + self.counted
+        return round(100 * done / self.competencies, 1) if self.competencies else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["percent_complete"] = self.percent_complete
+        return data
+
+
+@dataclass(frozen=True)
+class CohortProgress:
+    cohort: str
+    title: str
+    framework: str
+    organisations: tuple[str, ...]
+    learners: tuple[LearnerProgress, ...]
+
+    def totals(self) -> dict[str, Any]:
+        """Return the cohort figures summed over its learners."""
+        competencies = sum(item.competencies for item in self.learners)
+        done = sum(item.signed_off + item.counted for item in self.learners)
+        return {
+            "learners": len(self.learners),
+            "completed": sum(item.status == "completed" for item in self.learners),
+            "competencies": competencies,
+            "signed_off": sum(item.signed_off for item in self.learners),
+            "counted": sum(item.counted for item in self.learners),
+            "awaiting_sign_off": sum(item.awaiting_sign_off for item in self.learners),
+            "overdue_sign_offs": sum(item.overdue_sign_offs for item in self.learners),
+            "overdue_reviews": sum(item.overdue_reviews for item in self.learners),
+            "percent_complete": round(100 * done / competencies, 1)
+            if competencies
+            else 0.0,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cohort": self.cohort,
+            "title": self.title,
+            "framework": self.framework,
+            "organisations": list(self.organisations),
+            "totals": self.totals(),
+            "learners": [item.to_json() for item in self.learners],
+        }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cohort_progress(
+    session: Session, framework: Framework, cohort: ProgrammeCohort, now: datetime
+) -> CohortProgress:
+    """Compute the figures of every learner of ``cohort``."""
+    from accounts.models import UserAccount
+
+    enrolments = session.exec(
+        select(ProgrammeEnrolment, UserAccount.display_name)
+        .join(UserAccount, col(UserAccount.id) == ProgrammeEnrolment.learner_account_id)
+        .where(ProgrammeEnrolment.cohort_id == cohort.id)
+        .order_by(col(ProgrammeEnrolment.id))
+    ).all()
+    enrolment_ids = [enrolment.id for enrolment, _ in enrolments]
+    records = session.exec(
+        select(
+            CompetencyRecord.id,
+            CompetencyRecord.enrolment_id,
+            CompetencyRecord.competency,
+            CompetencyRecord.status,
+        ).where(col(CompetencyRecord.enrolment_id).in_(enrolment_ids))
+    ).all()
+    evidence: dict[int | None, dict[str, datetime]] = defaultdict(dict)
+    for evidence_record, kind, latest in session.exec(
+        select(
+            EvidenceItem.record_id,
+            EvidenceItem.evidence_type,
+            func.max(EvidenceItem.added_at),
+        )
+        .join(CompetencyRecord, col(CompetencyRecord.id) == EvidenceItem.record_id)
+        .where(col(CompetencyRecord.enrolment_id).in_(enrolment_ids))
+        .group_by(col(EvidenceItem.record_id), col(EvidenceItem.evidence_type))
+    ).all():
+        evidence[evidence_record][kind] = _aware(latest)
+    instances = {
+        enrolment.review_instance_id: enrolment.id
+        for enrolment, _ in enrolments
+        if enrolment.review_instance_id
+    }
+    overdue_reviews: dict[int | None, int] = defaultdict(int)
+    for instance_id in session.exec(
+        select(WorkflowActivity.instance_id).where(
+            col(WorkflowActivity.instance_id).in_(list(instances)),
+            col(WorkflowActivity.kind).in_(HUMAN_KINDS),
+            col(WorkflowActivity.status).in_(OPEN),
+            col(WorkflowActivity.due_at) < now,
+        )
+    ).all():
+        overdue_reviews[instances[instance_id]] += 1
+
+    figures: dict[int | None, dict[str, Any]] = {
+        enrolment.id: {
+            "counts": defaultdict(int),
+            "domains": defaultdict(lambda: defaultdict(int)),
+        }
+        for enrolment, _ in enrolments
+    }
+    due_before = now - timedelta(days=SIGN_OFF_DUE_DAYS)
+    for record_id, enrolment_id, competency_id, status in records:
+        competency = framework.competencies.get(competency_id)
+        if competency is None:
+            continue
+        counts = figures[enrolment_id]["counts"]
+        domain = figures[enrolment_id]["domains"][competency.domain]
+        domain["competencies"] += 1
+        domain["done"] += status in DONE
+        counts["competencies"] += 1
+        counts[status] += 1
+        if status in DONE:
+            continue
+        present = evidence.get(record_id, {})
+        if all(kind in present for kind in competency.evidence):
+            counts["awaiting"] += 1
+            ready_since = max(present[kind] for kind in competency.evidence)
+            if ready_since < due_before:
+                counts["overdue"] += 1
+
+    learners = []
+    for enrolment, name in enrolments:
+        counts = figures[enrolment.id]["counts"]
+        learners.append(
+            LearnerProgress(
+                reference=enrolment.reference,
+                learner=name,
+                organisation=enrolment.organisation,
+                variant=enrolment.variant,
+                status=enrolment.status,
+                competencies=counts["competencies"],
+                signed_off=counts["signed-off"],
+                counted=counts["counted"],
+                returned=counts["returned"],
+                awaiting_sign_off=counts["awaiting"],
+                overdue_sign_offs=counts["overdue"],
+                overdue_reviews=overdue_reviews[enrolment.id],
+                by_domain={
+                    domain: dict(values)
+                    for domain, values in sorted(
+                        figures[enrolment.id]["domains"].items()
+                    )
+                },
+            )
+        )
+    organisations = tuple(sorted({item.organisation for item in learners}))
+    return CohortProgress(
+        cohort=cohort.code,
+        title=cohort.title,
+        framework=f"{framework.id} v{framework.version}",
+        organisations=organisations,
+        learners=tuple(learners),
+    )
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A competency waiting for the account's signature."""
+
+    reference: str
+    learner: str
+    cohort: str
+    competency: str
+    title: str
+    domain: str
+    role: str
+    status: str
+    expected_rating: str | None
+    signatures: int
+    ready_since: datetime
+    overdue: bool
+
+
+def queue_for(
+    session: Session,
+    account_id: int,
+    framework_of: Callable[[Session, ProgrammeCohort], Framework],
+    now: datetime,
+) -> list[QueueItem]:
+    """List the competencies the account may sign now, oldest ready first."""
+    from accounts.models import UserAccount
+
+    organisations = [
+        slug
+        for slug in session.exec(
+            select(RoleGrant.organisation_slug).where(
+                RoleGrant.account_id == account_id,
+                col(RoleGrant.role).in_(list(ACCOUNT_ROLES.values())),
+            )
+        ).all()
+        if slug is not None
+    ]
+    candidates = session.exec(
+        select(ProgrammeEnrolment, ProgrammeCohort, UserAccount.display_name)
+        .join(ProgrammeCohort, col(ProgrammeCohort.id) == ProgrammeEnrolment.cohort_id)
+        .join(UserAccount, col(UserAccount.id) == ProgrammeEnrolment.learner_account_id)
+        .where(
+            ProgrammeEnrolment.status == "active",
+            ProgrammeEnrolment.learner_account_id != account_id,
+            or_(
+                col(ProgrammeEnrolment.organisation).in_(organisations),
+                col(ProgrammeCohort.lead_account_id) == account_id,
+                col(ProgrammeCohort.university).in_(organisations),
+            ),
+        )
+    ).all()
+    items = []
+    due_before = now - timedelta(days=SIGN_OFF_DUE_DAYS)
+    for enrolment, cohort, name in candidates:
+        framework = framework_of(session, cohort)
+        records = session.exec(
+            select(CompetencyRecord).where(
+                CompetencyRecord.enrolment_id == enrolment.id,
+                col(CompetencyRecord.status).in_(("open", "returned")),
+            )
+        ).all()
+        for record in records:
+            competency = framework.competencies[record.competency]
+            present: dict[str, datetime] = {}
+            for kind, added_at in session.exec(
+                select(EvidenceItem.evidence_type, EvidenceItem.added_at).where(
+                    EvidenceItem.record_id == record.id
+                )
+            ).all():
+                present[kind] = max(
+                    present.get(kind, _aware(added_at)), _aware(added_at)
+                )
+            if not all(kind in present for kind in competency.evidence):
+                continue
+            signatures = signatures_of(session, record)
+            try:
+                signer = choose_signer(
+                    session,
+                    account_id=account_id,
+                    framework=framework,
+                    competency=competency,
+                    enrolment=enrolment,
+                    cohort=cohort,
+                    signatures=signatures,
+                )
+            except SignOffRejected:
+                continue
+            ready_since = max(present[kind] for kind in competency.evidence)
+            items.append(
+                QueueItem(
+                    reference=enrolment.reference,
+                    learner=name,
+                    cohort=cohort.code,
+                    competency=competency.id,
+                    title=competency.title,
+                    domain=competency.domain,
+                    role=signer.role,
+                    status=record.status,
+                    expected_rating=competency.expected_rating,
+                    signatures=len(signatures),
+                    ready_since=ready_since,
+                    overdue=ready_since < due_before,
+                )
+            )
+    items.sort(key=lambda item: item.ready_since)
+    return items
