@@ -246,9 +246,11 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
             actor="system:demo",
         )
     echo(
-        f"Imported {EXAMPLE_EXPORT.name}: {summary.issued} issued, "
-        f"{summary.waiting} waiting for a wallet, {summary.already_issued} "
-        f"already issued, {summary.rejected} rejected (see {report})."
+        f"Imported {EXAMPLE_EXPORT.name}: {summary.waiting} credentials recorded "
+        "for staff who have no wallet yet (signed when they claim one), "
+        f"{summary.issued} signed into existing wallets, "
+        f"{summary.already_issued} recorded before, {summary.rejected} rows "
+        f"rejected (see {report})."
     )
 
     sign_ins = []

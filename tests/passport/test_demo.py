@@ -32,7 +32,10 @@ def test_init_demo_twice(database_url, tmp_path, monkeypatch):
 
     first = runner.invoke(main, ["init", "--demo"])
     assert first.exit_code == 0, first.output
-    assert f"0 issued, {EXAMPLE_GOOD_ROWS} waiting for a wallet" in first.output
+    assert (
+        f"{EXAMPLE_GOOD_ROWS} credentials recorded for staff who have no wallet yet"
+        in first.output
+    )
     assert "12 rejected" in first.output
     assert "password" in first.output
     assert "lead@essex-vale-council.example" in first.output
