@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from accounts.roles import Role
 from accounts.service import AccountView
-from programmes.roles import LEARNER_ROLE, STAFF_ROLES
+from programmes.roles import LEARNER_ROLE, PROGRAMME_LEAD_ROLE, STAFF_ROLES
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
     NavLink("My programme", "programmes.index", (LEARNER_ROLE,)),
     NavLink("Programme sign-offs", "programmes.queue", STAFF_ROLES),
+    NavLink("Programme dashboard", "programme_dashboard.index", (PROGRAMME_LEAD_ROLE,)),
 )
 
 
