@@ -1,13 +1,18 @@
 """The ``passport programmes`` commands: progress figures and validation."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from programmes.errors import FrameworkInvalid, NotFound
 
+if TYPE_CHECKING:
+    from passport.app import Platform
+    from programmes.service import Programmes
 
-def _programmes():  # type: ignore[no-untyped-def]
+
+def _programmes() -> tuple["Platform", "Programmes"]:
     from passport.app import Platform
     from passport.settings import Settings
     from programmes.service import Programmes

@@ -195,19 +195,17 @@ def issue_once(
     existing = _by_key(session, issue_key)
     if existing is not None:
         return existing
+    row = ProgrammeCredential(
+        issue_key=issue_key,
+        enrolment_id=enrolment_id,
+        competency=competency,
+        credential_id=f"urn:uuid:{uuid.uuid4()}",
+        organisation=achievement.organisation,
+        issued_at=at,
+    )
     savepoint = session.begin_nested()
     try:
-        row = _issue(
-            session,
-            key_store,
-            issue_key=issue_key,
-            enrolment_id=enrolment_id,
-            competency=competency,
-            achievement=achievement,
-            learner_account_id=learner_account_id,
-            actor=actor,
-            at=at,
-        )
+        _issue(session, key_store, row, achievement, learner_account_id, actor)
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()
@@ -233,28 +231,17 @@ def _by_key(session: Session, issue_key: str) -> ProgrammeCredential | None:
 def _issue(
     session: Session,
     key_store: KeyStore,
-    *,
-    issue_key: str,
-    enrolment_id: int,
-    competency: str | None,
+    row: ProgrammeCredential,
     achievement: Achievement,
     learner_account_id: int,
     actor: str,
-    at: datetime,
-) -> ProgrammeCredential:
+) -> None:
     # The key row goes in first, so a concurrent duplicate fails here before
     # it signs anything or takes a status list index.
-    credential_id = f"urn:uuid:{uuid.uuid4()}"
-    row = ProgrammeCredential(
-        issue_key=issue_key,
-        enrolment_id=enrolment_id,
-        competency=competency,
-        credential_id=credential_id,
-        organisation=achievement.organisation,
-        issued_at=at,
-    )
     session.add(row)
     session.flush()
+    at = row.issued_at
+    credential_id = row.credential_id
     organisation: Organisation = get_organisation(session, achievement.organisation)
     wallet_id = wallet_of(session, key_store, learner_account_id)
     unsigned = build_achievement_credential(
@@ -276,7 +263,6 @@ def _issue(
     issued = session.get(IssuedCredential, credential_id)
     assert issued is not None
     receive_credential(session, wallet_id, issued.document)
-    return row
 
 
 def revoke(

@@ -21,12 +21,12 @@ from sqlmodel import Session, col, select
 from accounts.models import RoleGrant
 from programmes.errors import SignOffRejected
 from programmes.framework import Framework
+from programmes.lookup import signatures_of
 from programmes.models import (
     CompetencyRecord,
     EvidenceItem,
     ProgrammeCohort,
     ProgrammeEnrolment,
-    SignOffDecision,
 )
 from programmes.roles import ACCOUNT_ROLES
 from programmes.signoff import choose_signer
@@ -126,8 +126,8 @@ def cohort_progress(
             CompetencyRecord.status,
         ).where(col(CompetencyRecord.enrolment_id).in_(enrolment_ids))
     ).all()
-    evidence: dict[int, dict[str, datetime]] = defaultdict(dict)
-    for record_id, kind, latest in session.exec(
+    evidence: dict[int | None, dict[str, datetime]] = defaultdict(dict)
+    for evidence_record, kind, latest in session.exec(
         select(
             EvidenceItem.record_id,
             EvidenceItem.evidence_type,
@@ -137,7 +137,7 @@ def cohort_progress(
         .where(col(CompetencyRecord.enrolment_id).in_(enrolment_ids))
         .group_by(col(EvidenceItem.record_id), col(EvidenceItem.evidence_type))
     ).all():
-        evidence[record_id][kind] = _aware(latest)
+        evidence[evidence_record][kind] = _aware(latest)
     instances = {
         enrolment.review_instance_id: enrolment.id
         for enrolment, _ in enrolments
@@ -290,16 +290,7 @@ def queue_for(
                 )
             if not all(kind in present for kind in competency.evidence):
                 continue
-            signatures = list(
-                session.exec(
-                    select(SignOffDecision).where(
-                        SignOffDecision.record_id == record.id,
-                        SignOffDecision.round == record.round,
-                        SignOffDecision.decision == "signed",
-                        col(SignOffDecision.withdrawn_at).is_(None),
-                    )
-                )
-            )
+            signatures = signatures_of(session, record)
             try:
                 signer = choose_signer(
                     session,

@@ -21,11 +21,10 @@ Every change is recorded in the hash-chained audit log with ids only.
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
@@ -34,7 +33,9 @@ from accounts.models import UserAccount
 from accounts.service import grant_role
 from audit.log import record_event
 from keys.store import KeyStore
-from programmes import credentials as programme_credentials
+from programmes import decisions, prior_learning
+from programmes.completion import DONE_STATUSES, issue_for
+from programmes.decisions import actor_of
 from programmes.errors import (
     EvidenceRejected,
     NotFound,
@@ -49,13 +50,20 @@ from programmes.framework import (
     Framework,
     bundled_framework,
 )
+from programmes.lookup import (
+    cohort_of,
+    find_cohort,
+    find_enrolment,
+    framework_of,
+    get_cohort,
+    get_enrolment,
+    locate,
+)
 from programmes.models import (
     CompetencyRecord,
     EvidenceItem,
     ProgrammeCohort,
-    ProgrammeCredential,
     ProgrammeEnrolment,
-    SignOffDecision,
 )
 from programmes.progress import (
     CohortProgress,
@@ -72,7 +80,7 @@ from programmes.roles import (
     PROGRAMME_LEAD,
     PROGRAMME_LEAD_ROLE,
 )
-from programmes.signoff import choose_signer, held_roles, rule_satisfied
+from programmes.signoff import held_roles
 from workflows.clock import Clock, SystemClock
 from workflows.engine import WorkflowEngine
 from workflows.routing import add_membership
@@ -80,12 +88,8 @@ from workflows.routing import add_membership
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SIGNED = "signed"
-RETURNED = "returned"
-OPEN_STATUSES = ("open", "returned")
-DONE_STATUSES = ("signed-off", "counted")
 MAX_TEXT = 20_000
-MAX_COMMENT = 2000
+"""The longest text evidence, in characters."""
 
 __all__ = [
     "CohortProgress",
@@ -99,10 +103,6 @@ __all__ = [
     "SignOffRejected",
     "SignOffResult",
 ]
-
-
-def actor_of(account_id: int | None) -> str:
-    return f"account:{account_id}" if account_id is not None else "system"
 
 
 def new_reference() -> str:
@@ -155,9 +155,6 @@ class Programmes:
                         raise
         raise AssertionError("unreachable")
 
-    def framework(self, cohort: ProgrammeCohort) -> Framework:
-        return bundled_framework(cohort.framework_id)
-
     # -- cohorts and enrolments ----------------------------------------------
 
     def create_cohort(
@@ -182,7 +179,7 @@ class Programmes:
         self.workflows.publish(framework.definition)
 
         def work(session: Session) -> ProgrammeCohort:
-            existing = self._cohort(session, code, missing_ok=True)
+            existing = find_cohort(session, code)
             if existing is not None:
                 if existing.lead_account_id != lead_account_id:
                     raise ProgrammeError(
@@ -243,8 +240,8 @@ class Programmes:
         """
 
         def work(session: Session) -> ProgrammeEnrolment:
-            cohort = self._cohort(session, cohort_code)
-            framework = self.framework(cohort)
+            cohort = get_cohort(session, cohort_code)
+            framework = framework_of(cohort)
             if variant not in framework.variants:
                 raise ProgrammeError(
                     f"Variant {variant!r} is not one of {sorted(framework.variants)}."
@@ -328,7 +325,7 @@ class Programmes:
         self, enrolment: ProgrammeEnrolment, cohort_code: str
     ) -> ProgrammeEnrolment:
         with Session(self.engine) as session:
-            cohort = self._cohort(session, cohort_code)
+            cohort = get_cohort(session, cohort_code)
         started = self.workflows.start(
             cohort.framework_id,
             version=cohort.framework_version,
@@ -344,7 +341,7 @@ class Programmes:
         )
 
         def work(session: Session) -> ProgrammeEnrolment:
-            row = self._enrolment(session, enrolment.reference)
+            row = get_enrolment(session, enrolment.reference)
             row.review_instance_id = started.instance_id
             session.add(row)
             return row
@@ -379,10 +376,8 @@ class Programmes:
             raise EvidenceRejected("A title of 1 to 200 characters is required.")
 
         def check(session: Session) -> tuple[str, str | None]:
-            enrolment, cohort, record, item = self._locate(
-                session, reference, competency
-            )
-            framework = self.framework(cohort)
+            enrolment, cohort, record, item = locate(session, reference, competency)
+            framework = framework_of(cohort)
             if evidence_type not in item.evidence:
                 raise EvidenceRejected(
                     f"Competency {competency!r} takes evidence of types "
@@ -422,7 +417,7 @@ class Programmes:
         storage_name = store_file(self.data_dir, checked) if kind == "file" else None
 
         def work(session: Session) -> EvidenceItem:
-            _, _, record, _ = self._locate(session, reference, competency)
+            _, _, record, _ = locate(session, reference, competency)
             assert record.id is not None and role is not None
             item = EvidenceItem(
                 record_id=record.id,
@@ -506,7 +501,7 @@ class Programmes:
             return True
         cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
         assert cohort is not None
-        framework = self.framework(cohort)
+        framework = framework_of(cohort)
         staff = [role for role in ACCOUNT_ROLES if role != LEARNER]
         return any(
             held_roles(session, account_id, staff, competency, enrolment, cohort)
@@ -538,107 +533,19 @@ class Programmes:
             second signature, a role not held now, missing evidence, a
             missing or low rating, or a competency that is not open.
         """
-        comment = _clean_comment(comment)
-
-        def work(session: Session) -> SignOffResult:
-            enrolment, cohort, record, item = self._locate(
-                session, reference, competency, lock=True
-            )
-            framework = self.framework(cohort)
-            if record.status not in OPEN_STATUSES:
-                raise SignOffRejected(
-                    f"Competency {competency!r} is already {record.status}; "
-                    "withdraw that sign-off first to sign it again."
-                )
-            missing = self._missing_evidence(session, record, item)
-            if missing:
-                raise SignOffRejected(
-                    f"Competency {competency!r} needs evidence of type "
-                    f"{', '.join(missing)} before sign-off; add it or return the "
-                    "competency with a comment."
-                )
-            _check_rating(framework, item, rating)
-            signatures = self._signatures(session, record)
-            signer = choose_signer(
+        text = decisions.clean_comment(comment)
+        return self.transact(
+            lambda session: decisions.sign(
                 session,
+                self.key_store,
+                self.clock.now(),
+                reference=reference,
+                competency=competency,
                 account_id=account_id,
-                framework=framework,
-                competency=item,
-                enrolment=enrolment,
-                cohort=cohort,
-                signatures=signatures,
+                rating=rating,
+                comment=text,
                 role=role,
             )
-            assert record.id is not None
-            decision = SignOffDecision(
-                record_id=record.id,
-                round=record.round,
-                account_id=account_id,
-                role=signer.role,
-                decision=SIGNED,
-                rating=rating,
-                comment=comment,
-                decided_at=self.clock.now(),
-            )
-            session.add(decision)
-            session.flush()
-            record_event(
-                session,
-                "programme.signed",
-                actor=actor_of(account_id),
-                target=f"enrolment:{reference}",
-                details={
-                    "competency": competency,
-                    "role": signer.role,
-                    "round": record.round,
-                },
-                at=self.clock.now(),
-            )
-            return self._complete_if_met(session, enrolment, cohort, record, item)
-
-        return self.transact(work)
-
-    def _complete_if_met(
-        self,
-        session: Session,
-        enrolment: ProgrammeEnrolment,
-        cohort: ProgrammeCohort,
-        record: CompetencyRecord,
-        item: Competency,
-    ) -> SignOffResult:
-        framework = self.framework(cohort)
-        signatures = self._signatures(session, record)
-        evidence = self._evidence_types(session, record)
-        if not rule_satisfied(framework.rule_for(item), signatures, evidence):
-            needed = framework.rule_for(item)
-            return SignOffResult(
-                competency=item.id,
-                status=record.status,
-                signed_off=False,
-                waiting_for=f"{needed.title} ({len(signatures)} signed so far)",
-                credential_ids=(),
-            )
-        ratings = [s.rating for s in signatures if s.rating is not None]
-        record.rating = min(ratings, key=framework.rating_rank) if ratings else None
-        record.status = "signed-off"
-        record.signed_off_at = self.clock.now()
-        record.updated_at = self.clock.now()
-        session.add(record)
-        record_event(
-            session,
-            "programme.competency-signed-off",
-            actor="system",
-            target=f"enrolment:{enrolment.reference}",
-            details={"competency": item.id, "round": record.round},
-            at=self.clock.now(),
-        )
-        issued = self._issue_for(session, enrolment, cohort, record.competency)
-        return SignOffResult(
-            competency=item.id,
-            status=record.status,
-            signed_off=True,
-            waiting_for=None,
-            credential_ids=tuple(row.credential_id for row in issued),
         )
 
     def return_competency(
@@ -652,58 +559,22 @@ class Programmes:
         :raises SignOffRejected: when the account may not sign it, or gave
             no comment, or the competency is not open.
         """
-        text = _clean_comment(comment)
+        text = decisions.clean_comment(comment)
         if not text:
             raise SignOffRejected(
                 "A comment is required to return a competency; say what the "
                 "learner should add or change."
             )
-
-        def work(session: Session) -> SignOffResult:
-            enrolment, cohort, record, item = self._locate(
-                session, reference, competency, lock=True
-            )
-            if record.status not in OPEN_STATUSES:
-                raise SignOffRejected(
-                    f"Competency {competency!r} is {record.status}, so it cannot be "
-                    "returned; withdraw the sign-off instead."
-                )
-            signer = choose_signer(
+        return self.transact(
+            lambda session: decisions.return_competency(
                 session,
+                self.clock.now(),
+                reference=reference,
+                competency=competency,
                 account_id=account_id,
-                framework=self.framework(cohort),
-                competency=item,
-                enrolment=enrolment,
-                cohort=cohort,
-                signatures=self._signatures(session, record),
+                text=text,
             )
-            assert record.id is not None
-            session.add(
-                SignOffDecision(
-                    record_id=record.id,
-                    round=record.round,
-                    account_id=account_id,
-                    role=signer.role,
-                    decision=RETURNED,
-                    comment=text,
-                    decided_at=self.clock.now(),
-                )
-            )
-            record_event(
-                session,
-                "programme.returned",
-                actor=actor_of(account_id),
-                target=f"enrolment:{reference}",
-                details={"competency": competency, "round": record.round},
-                at=self.clock.now(),
-            )
-            record.round += 1
-            record.status = "returned"
-            record.updated_at = self.clock.now()
-            session.add(record)
-            return SignOffResult(competency, record.status, False, text, ())
-
-        return self.transact(work)
+        )
 
     def withdraw_sign_off(
         self, reference: str, competency: str, *, account_id: int, reason: str
@@ -717,71 +588,20 @@ class Programmes:
         :raises SignOffRejected: when the competency is not signed off, the
             reason is blank or the account may not withdraw it.
         """
-        text = _clean_comment(reason)
+        text = decisions.clean_comment(reason)
         if not text:
             raise SignOffRejected("A reason is required to withdraw a sign-off.")
-
-        def work(session: Session) -> SignOffResult:
-            enrolment, cohort, record, _ = self._locate(
-                session, reference, competency, lock=True
-            )
-            if record.status != "signed-off":
-                raise SignOffRejected(
-                    f"Competency {competency!r} is {record.status}, not signed off; "
-                    "there is no sign-off to withdraw."
-                )
-            signatures = self._signatures(session, record)
-            is_lead = account_id == cohort.lead_account_id and (
-                PROGRAMME_LEAD_ROLE,
-                cohort.lead_organisation,
-            ) in self._grants(session, account_id)
-            if not is_lead and account_id not in {s.account_id for s in signatures}:
-                raise SignOffRejected(
-                    f"Only a signer of competency {competency!r} or the cohort's "
-                    "programme lead may withdraw its sign-off."
-                )
-            now = self.clock.now()
-            for signature in signatures:
-                signature.withdrawn_at = now
-                signature.withdrawn_by_account_id = account_id
-                signature.withdrawal_reason = text
-                session.add(signature)
-            revoked = []
-            for row in self._credentials(session, enrolment, competency):
-                programme_credentials.revoke(
-                    session,
-                    self.key_store,
-                    row,
-                    reason=f"Sign-off withdrawn: {text}",
-                    actor=actor_of(account_id),
-                    at=now,
-                )
-                revoked.append(row.credential_id)
-            record.status = "open"
-            record.round += 1
-            record.rating = None
-            record.signed_off_at = None
-            record.updated_at = now
-            session.add(record)
-            if enrolment.status == "completed":
-                enrolment.status = "active"
-                enrolment.completed_at = None
-                session.add(enrolment)
-            record_event(
+        return self.transact(
+            lambda session: decisions.withdraw(
                 session,
-                "programme.sign-off-withdrawn",
-                actor=actor_of(account_id),
-                target=f"enrolment:{reference}",
-                details={
-                    "competency": competency,
-                    "reason": text,
-                    "revoked": revoked,
-                },
-                at=now,
+                self.key_store,
+                self.clock.now(),
+                reference=reference,
+                competency=competency,
+                account_id=account_id,
+                text=text,
             )
-            return SignOffResult(competency, record.status, False, None, ())
-
-        return self.transact(work)
+        )
 
     # -- credentials --------------------------------------------------------
 
@@ -797,114 +617,14 @@ class Programmes:
         """
 
         def work(session: Session) -> list[str]:
-            enrolment = self._enrolment(session, reference, lock=True)
-            cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
-            assert cohort is not None
-            rows = self._issue_for(session, enrolment, cohort, competency)
+            enrolment = get_enrolment(session, reference, lock=True)
+            cohort = cohort_of(session, enrolment)
+            rows = issue_for(
+                session, self.key_store, enrolment, cohort, competency, self.clock.now()
+            )
             return [row.credential_id for row in rows]
 
         return self.transact(work)
-
-    def _issue_for(
-        self,
-        session: Session,
-        enrolment: ProgrammeEnrolment,
-        cohort: ProgrammeCohort,
-        competency: str | None,
-    ) -> list[ProgrammeCredential]:
-        framework = self.framework(cohort)
-        assert enrolment.id is not None
-        now = self.clock.now()
-        issued = []
-        records = self._records(session, enrolment)
-        if competency is not None:
-            record = records[competency]
-            if record.status == "signed-off":
-                item = framework.competencies[competency]
-                organisation = (
-                    cohort.university
-                    if item.issuer == "university" and cohort.university
-                    else enrolment.organisation
-                )
-                issued.append(
-                    programme_credentials.issue_once(
-                        session,
-                        self.key_store,
-                        issue_key=f"{enrolment.id}:{competency}:{record.round}",
-                        enrolment_id=enrolment.id,
-                        competency=competency,
-                        achievement=programme_credentials.competency_achievement(
-                            framework,
-                            item,
-                            organisation=organisation,
-                            rating=record.rating,
-                        ),
-                        learner_account_id=enrolment.learner_account_id,
-                        actor="system",
-                        at=now,
-                    )
-                )
-        if all(record.status in DONE_STATUSES for record in records.values()):
-            issued.append(self._issue_completion(session, enrolment, framework, now))
-        return issued
-
-    def _issue_completion(
-        self,
-        session: Session,
-        enrolment: ProgrammeEnrolment,
-        framework: Framework,
-        now: datetime,
-    ) -> ProgrammeCredential:
-        assert enrolment.id is not None
-        earlier = session.exec(
-            select(ProgrammeCredential).where(
-                ProgrammeCredential.enrolment_id == enrolment.id,
-                col(ProgrammeCredential.competency).is_(None),
-            )
-        ).all()
-        live = [row for row in earlier if row.revoked_at is None]
-        if live:
-            return live[0]
-        row = programme_credentials.issue_once(
-            session,
-            self.key_store,
-            issue_key=f"{enrolment.id}:programme:{len(earlier) + 1}",
-            enrolment_id=enrolment.id,
-            competency=None,
-            achievement=programme_credentials.programme_achievement(
-                framework, enrolment.variant, organisation=enrolment.organisation
-            ),
-            learner_account_id=enrolment.learner_account_id,
-            actor="system",
-            at=now,
-        )
-        if enrolment.status != "completed":
-            enrolment.status = "completed"
-            enrolment.completed_at = now
-            session.add(enrolment)
-            record_event(
-                session,
-                "programme.completed",
-                actor="system",
-                organisation=enrolment.organisation,
-                target=f"enrolment:{enrolment.reference}",
-                details={"credential": row.credential_id},
-                at=now,
-            )
-        return row
-
-    def _credentials(
-        self, session: Session, enrolment: ProgrammeEnrolment, competency: str
-    ) -> list[ProgrammeCredential]:
-        """Return the live credentials a competency's sign-off led to: its own
-        and the programme's."""
-        rows = session.exec(
-            select(ProgrammeCredential).where(
-                ProgrammeCredential.enrolment_id == enrolment.id,
-                col(ProgrammeCredential.revoked_at).is_(None),
-            )
-        ).all()
-        return [row for row in rows if row.competency in (competency, None)]
 
     # -- recognition of prior learning ----------------------------------------
 
@@ -927,72 +647,19 @@ class Programmes:
             is revoked, names another holder or no competency of the
             programme, or the account is not the cohort's lead.
         """
-        from verifier import verify_credential
-
-        result = verify_credential(
-            credential, now=self.clock.now(), **verification_sources
+        prior_learning.check_verified(
+            credential, self.clock.now(), verification_sources
         )
-        if not result.verified:
-            failed = "; ".join(
-                check.message for check in result.checks if not check.passed
-            )
-            raise PriorLearningRejected(
-                f"The credential does not verify: {failed or 'see the checks'}."
-            )
-
-        def work(session: Session) -> str:
-            enrolment = self._enrolment(session, reference, lock=True)
-            cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
-            assert cohort is not None
-            if account_id != cohort.lead_account_id or (
-                PROGRAMME_LEAD_ROLE,
-                cohort.lead_organisation,
-            ) not in self._grants(session, account_id):
-                raise PriorLearningRejected(
-                    f"Only cohort {cohort.code!r}'s programme lead counts prior "
-                    "learning for its learners."
-                )
-            framework = self.framework(cohort)
-            competency, holder = _achievement_of(framework, credential)
-            wallet_id = programme_credentials.wallet_of(
-                session, self.key_store, enrolment.learner_account_id
-            )
-            from wallet_web.holders import holder_did_of
-
-            if holder != holder_did_of(session, wallet_id):
-                raise PriorLearningRejected(
-                    "The credential was issued to another holder than this "
-                    "learner's wallet; ask the learner to share their own."
-                )
-            record = self._records(session, enrolment).get(competency)
-            if record is None:
-                raise PriorLearningRejected(
-                    f"Competency {competency!r} is not part of this learner's "
-                    f"{enrolment.variant} variant."
-                )
-            if record.status in DONE_STATUSES:
-                return competency
-            record.status = "counted"
-            record.counted_credential_id = str(credential.get("id"))
-            record.counted_by_account_id = account_id
-            record.updated_at = self.clock.now()
-            session.add(record)
-            record_event(
+        return self.transact(
+            lambda session: prior_learning.count(
                 session,
-                "programme.prior-learning-counted",
-                actor=actor_of(account_id),
-                organisation=cohort.lead_organisation,
-                target=f"enrolment:{reference}",
-                details={
-                    "competency": competency,
-                    "credential": record.counted_credential_id,
-                },
-                at=self.clock.now(),
+                self.key_store,
+                self.clock.now(),
+                reference=reference,
+                credential=credential,
+                account_id=account_id,
             )
-            self._issue_for(session, enrolment, cohort, None)
-            return competency
-
-        return self.transact(work)
+        )
 
     # -- reading ------------------------------------------------------------
 
@@ -1000,20 +667,20 @@ class Programmes:
         """Return a learner's portfolio: competencies, evidence, status and
         what is due next."""
         with Session(self.engine) as session:
-            enrolment = self._enrolment(session, reference)
+            enrolment = get_enrolment(session, reference)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
             return portfolio_of(
-                session, self.framework(cohort), cohort, enrolment, self.clock.now()
+                session, framework_of(cohort), cohort, enrolment, self.clock.now()
             )
 
     def framework_for(self, reference: str) -> Framework:
         """Return the framework of an enrolment's cohort."""
         with Session(self.engine) as session:
-            enrolment = self._enrolment(session, reference)
+            enrolment = get_enrolment(session, reference)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
-            return self.framework(cohort)
+            return framework_of(cohort)
 
     def enrolments_of(self, account_id: int) -> list[ProgrammeEnrolment]:
         """Return the account's own enrolments, newest first."""
@@ -1030,7 +697,7 @@ class Programmes:
         """Return whether the account is the learner or holds a programme
         role for them."""
         with Session(self.engine) as session:
-            enrolment = self._enrolment(session, reference, missing_ok=True)
+            enrolment = find_enrolment(session, reference)
             return enrolment is not None and self._may_see(
                 session, account_id, enrolment
             )
@@ -1039,168 +706,17 @@ class Programmes:
         """Return the competencies waiting for this account's signature: all
         evidence in, open, not yet signed by it, and a role it holds now."""
         with Session(self.engine) as session:
-            return queue_for(session, account_id, self.framework, self.clock.now())
+            return queue_for(session, account_id, framework_of, self.clock.now())
 
     def progress(self, cohort_code: str) -> CohortProgress:
         """Return per-learner and cohort figures for a cohort."""
         with Session(self.engine) as session:
-            cohort = self._cohort(session, cohort_code)
+            cohort = get_cohort(session, cohort_code)
             return cohort_progress(
-                session, self.framework(cohort), cohort, self.clock.now()
+                session, framework_of(cohort), cohort, self.clock.now()
             )
-
-    # -- helpers -------------------------------------------------------------
-
-    def _cohort(self, session: Session, code: str, *, missing_ok: bool = False) -> Any:
-        cohort = session.exec(
-            select(ProgrammeCohort).where(ProgrammeCohort.code == code)
-        ).first()
-        if cohort is None and not missing_ok:
-            raise NotFound(f"No cohort {code!r}; list cohorts or create it first.")
-        return cohort
-
-    def _enrolment(
-        self,
-        session: Session,
-        reference: str,
-        *,
-        lock: bool = False,
-        missing_ok: bool = False,
-    ) -> Any:
-        if lock:
-            # Touching the row takes its write lock first, so sign-offs and
-            # completions of one learner run one after another.
-            session.execute(
-                update(ProgrammeEnrolment)
-                .where(col(ProgrammeEnrolment.reference) == reference)
-                .values(reference=reference)
-                .execution_options(synchronize_session=False)
-            )
-        enrolment = session.exec(
-            select(ProgrammeEnrolment).where(ProgrammeEnrolment.reference == reference)
-        ).first()
-        if enrolment is None and not missing_ok:
-            raise NotFound(f"No enrolment {reference!r}.")
-        return enrolment
-
-    def _locate(
-        self, session: Session, reference: str, competency: str, *, lock: bool = False
-    ) -> tuple[ProgrammeEnrolment, ProgrammeCohort, CompetencyRecord, Competency]:
-        enrolment = self._enrolment(session, reference, lock=lock)
-        cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
-        assert cohort is not None
-        record = self._records(session, enrolment).get(competency)
-        if record is None:
-            raise NotFound(
-                f"Competency {competency!r} is not in enrolment {reference}'s "
-                f"{enrolment.variant} programme."
-            )
-        if lock:
-            session.refresh(record)
-        item = self.framework(cohort).competencies[competency]
-        return enrolment, cohort, record, item
-
-    def _records(
-        self, session: Session, enrolment: ProgrammeEnrolment
-    ) -> dict[str, CompetencyRecord]:
-        rows = session.exec(
-            select(CompetencyRecord).where(
-                CompetencyRecord.enrolment_id == enrolment.id
-            )
-        ).all()
-        return {row.competency: row for row in rows}
-
-    def _signatures(
-        self, session: Session, record: CompetencyRecord
-    ) -> list[SignOffDecision]:
-        return list(
-            session.exec(
-                select(SignOffDecision).where(
-                    SignOffDecision.record_id == record.id,
-                    SignOffDecision.round == record.round,
-                    SignOffDecision.decision == SIGNED,
-                    col(SignOffDecision.withdrawn_at).is_(None),
-                )
-            )
-        )
-
-    def _evidence_types(self, session: Session, record: CompetencyRecord) -> list[str]:
-        return list(
-            session.exec(
-                select(EvidenceItem.evidence_type).where(
-                    EvidenceItem.record_id == record.id
-                )
-            )
-        )
-
-    def _missing_evidence(
-        self, session: Session, record: CompetencyRecord, item: Competency
-    ) -> list[str]:
-        present = set(self._evidence_types(session, record))
-        return [kind for kind in item.evidence if kind not in present]
-
-    def _grants(self, session: Session, account_id: int) -> set[tuple[str, str | None]]:
-        from accounts.models import RoleGrant
-
-        rows = session.exec(
-            select(RoleGrant.role, RoleGrant.organisation_slug).where(
-                RoleGrant.account_id == account_id
-            )
-        ).all()
-        return set(rows)
 
     def account_name(self, account_id: int) -> str:
         with Session(self.engine) as session:
             account = session.get(UserAccount, account_id)
             return account.display_name if account is not None else f"#{account_id}"
-
-
-def _clean_comment(comment: str | None) -> str | None:
-    if comment is None:
-        return None
-    text = comment.strip()
-    if len(text) > MAX_COMMENT:
-        raise SignOffRejected(
-            f"The comment is {len(text)} characters; keep it to {MAX_COMMENT}."
-        )
-    return text or None
-
-
-def _check_rating(framework: Framework, item: Competency, rating: str | None) -> None:
-    if rating is not None and rating not in framework.ratings:
-        raise SignOffRejected(
-            f"Rating {rating!r} is not one of {', '.join(framework.ratings)}."
-        )
-    if item.expected_rating is None:
-        return
-    if rating is None:
-        raise SignOffRejected(
-            f"Competency {item.id!r} needs a rating ({', '.join(framework.ratings)}) "
-            "on the Healthcare Leadership Model scale."
-        )
-    if framework.rating_rank(rating) < framework.rating_rank(item.expected_rating):
-        raise SignOffRejected(
-            f"Rating {rating!r} is below the expected {item.expected_rating!r} for "
-            f"competency {item.id!r}; return it with a comment instead."
-        )
-
-
-def _achievement_of(
-    framework: Framework, credential: dict[str, Any]
-) -> tuple[str, str | None]:
-    subject = credential.get("credentialSubject")
-    subject = subject if isinstance(subject, dict) else {}
-    achievement = subject.get("achievement")
-    achievement_url = achievement.get("id") if isinstance(achievement, dict) else None
-    competency = (
-        programme_credentials.competency_from_achievement(framework, achievement_url)
-        if isinstance(achievement_url, str)
-        else None
-    )
-    if competency is None:
-        raise PriorLearningRejected(
-            f"The credential's achievement {achievement_url!r} is no competency of "
-            f"{framework.title!r}; only its competency credentials count."
-        )
-    holder = subject.get("id")
-    return competency, holder if isinstance(holder, str) else None

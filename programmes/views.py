@@ -52,7 +52,7 @@ def programmes_service() -> Programmes:
             workflows=workflows,
         )
         current_app.extensions[EXTENSION] = service
-    return service  # type: ignore[no-any-return]
+    return service
 
 
 def _account_id() -> int:
