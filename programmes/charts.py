@@ -137,13 +137,13 @@ def learner_parts(learner: LearnerProgress) -> list[tuple[str, int]]:
     ]
 
 
-def learner_chart(progress: CohortProgress) -> BarChart:
-    """Lay out one bar per learner, in the order of ``progress.learners``."""
+def learner_chart(learners: Sequence[LearnerProgress]) -> BarChart:
+    """Lay out one bar per learner, in the order given."""
     return stacked_bar_chart(
         "Progress per learner",
         [
             (f"{learner.learner} ({learner.reference})", learner_parts(learner))
-            for learner in progress.learners
+            for learner in learners
         ],
     )
 

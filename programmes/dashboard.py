@@ -8,20 +8,32 @@ the function behind ``passport programmes progress --cohort COHORT --json``,
 so the page, the CSV and the command always agree.
 """
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from accounts.auth import current_account, require_role
 from accounts.service import AccountView
-from programmes.charts import cohort_chart, domain_totals, learner_chart
+from programmes.charts import cohort_chart, learner_chart
 from programmes.errors import NotFound
 from programmes.export import progress_csv
 from programmes.models import ProgrammeCohort
 from programmes.progress import SIGN_OFF_DUE_DAYS, CohortProgress
 from programmes.roles import PROGRAMME_LEAD_ROLE
 from programmes.views import programmes_service
+
+# Learners per page of the per-learner chart and table. The totals, the
+# cohort chart, the overdue list and the CSV always cover the whole cohort.
+LEARNERS_PER_PAGE = 50
 
 bp = Blueprint(
     "programme_dashboard",
@@ -84,6 +96,12 @@ def index() -> ResponseReturnValue:
 @require_role(PROGRAMME_LEAD_ROLE)
 def cohort(code: str) -> ResponseReturnValue:
     progress = _led_progress(code)
+    pages = max(1, -(-len(progress.learners) // LEARNERS_PER_PAGE))
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= pages:
+        abort(404)
+    first = (page - 1) * LEARNERS_PER_PAGE
+    shown = progress.learners[first : first + LEARNERS_PER_PAGE]
     overdue = [
         learner
         for learner in progress.learners
@@ -93,9 +111,12 @@ def cohort(code: str) -> ResponseReturnValue:
         "programmes/dashboard.html",
         progress=progress,
         totals=progress.totals(),
-        domains=domain_totals(progress),
         cohort_chart=cohort_chart(progress),
-        learner_chart=learner_chart(progress),
+        learner_chart=learner_chart(shown),
+        learners=shown,
+        first=first,
+        page=page,
+        pages=pages,
         overdue=overdue,
         due_days=SIGN_OFF_DUE_DAYS,
     )

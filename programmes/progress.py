@@ -137,7 +137,11 @@ def cohort_progress(
     overdue_reviews: dict[int | None, int] = defaultdict(int)
     for instance_id in session.exec(
         select(WorkflowActivity.instance_id).where(
-            col(WorkflowActivity.instance_id).in_(list(instances)),
+            col(WorkflowActivity.instance_id).in_(
+                sql_select(col(ProgrammeEnrolment.review_instance_id)).where(
+                    col(ProgrammeEnrolment.cohort_id) == cohort.id
+                )
+            ),
             col(WorkflowActivity.kind).in_(HUMAN_KINDS),
             col(WorkflowActivity.status).in_(OPEN),
             col(WorkflowActivity.due_at) < now,

@@ -244,6 +244,29 @@ def test_charts_are_inline_svg(cohort_app: Flask) -> None:
     ]
 
 
+def test_learners_split_into_pages(
+    cohort_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import programmes.dashboard
+
+    monkeypatch.setattr(programmes.dashboard, "LEARNERS_PER_PAGE", 1)
+    client = lead_client(cohort_app)
+    figures = cli_figures()
+
+    pages = [client.get(f"/programmes/dashboard/{COHORT}?page={n}") for n in (1, 2)]
+    beyond = client.get(f"/programmes/dashboard/{COHORT}?page=3")
+
+    for page, learner in zip(pages, figures["learners"], strict=True):
+        assert page.status_code == 200
+        parser = FigureParser()
+        parser.feed(page.get_data(as_text=True))
+        assert list(parser.learners) == [learner["reference"]]
+        assert number(parser.totals["learners"]) == 2
+    assert 'rel="next"' in pages[0].get_data(as_text=True)
+    assert 'rel="prev"' in pages[1].get_data(as_text=True)
+    assert beyond.status_code == 404
+
+
 def test_index_opens_only_cohort(cohort_app: Flask) -> None:
     client = lead_client(cohort_app)
 
