@@ -1,11 +1,11 @@
 """Benchmark the programme lead's dashboard and the sign-off latency.
 
 Builds a cohort of 500 learners with 40 competencies each (by default) on
-SQLite and on PostgreSQL, in every state the dashboard counts: signed off,
-counted from prior learning, awaiting sign-off (some for more than 14 days,
-so overdue), returned, partly evidenced and untouched, with every learner's
-start review overdue. Then measures, as the median and the 95th percentile
-of repeated runs:
+SQLite and on PostgreSQL. Its records are in every state the dashboard
+counts: signed off, counted from prior learning, awaiting sign-off (some for
+more than 14 days, so overdue), returned, partly evidenced and untouched,
+and every learner's start review is overdue. Then measures, as the median
+and the 95th percentile of repeated runs:
 
 - a baseline in the same run: one ``count(*)`` over the cohort's
   competency records joined to its enrolments;
@@ -81,7 +81,7 @@ TARGET_MS = 200.0
 # The learners started this many days before the run, so the start review
 # (due 14 days after the start) is overdue and the oldest evidence is too.
 STARTED_DAYS_AGO = 30
-# What each competency record becomes, by its position in the learner's
+# The state of each competency record, by its position in the learner's
 # list modulo ten: four signed off, one counted, two awaiting sign-off, one
 # returned with its evidence, one with part of its evidence, one untouched.
 STATES = (
@@ -112,9 +112,7 @@ def write_framework(folder: Path, competencies: int) -> None:
     document["id"] = FRAMEWORK_ID
     items = document["programme"]["competencies"]
     common = [item for item in items if "variants" not in item]
-    nursing = [
-        item for item in items if "nursing" in item.get("variants", ["nursing"])
-    ]
+    nursing = [item for item in items if "nursing" in item.get("variants", ["nursing"])]
     extra = competencies - len(nursing)
     for number in range(extra):
         template = dict(common[number % len(common)])
@@ -124,7 +122,7 @@ def write_framework(folder: Path, competencies: int) -> None:
     (folder / f"{FRAMEWORK_ID}.yaml").write_text(yaml.safe_dump(document))
     # NOTE: frameworks load only from the package's library folder, so the
     # benchmark points that lookup at its own folder for this process.
-    programmes.framework.library_path = lambda: folder  # type: ignore[assignment]
+    programmes.framework.library_path = lambda: folder
     bundled_framework.cache_clear()
 
 
@@ -199,9 +197,7 @@ def seed(url: str, data_dir: Path, learners: int) -> Cohort:
         )
 
     clock = FakeClock(start)
-    service = Programmes(
-        engine, key_store, data_dir=data_dir, clock=clock
-    )
+    service = Programmes(engine, key_store, data_dir=data_dir, clock=clock)
     service.create_cohort(
         code=COHORT,
         title="Graduate leadership benchmark",

@@ -101,7 +101,7 @@ def cohort(code: str) -> ResponseReturnValue:
     if not 1 <= page <= pages:
         abort(404)
     first = (page - 1) * LEARNERS_PER_PAGE
-    shown = progress.learners[first : first + LEARNERS_PER_PAGE]
+    page_learners = progress.learners[first : first + LEARNERS_PER_PAGE]
     overdue = [
         learner
         for learner in progress.learners
@@ -112,8 +112,8 @@ def cohort(code: str) -> ResponseReturnValue:
         progress=progress,
         totals=progress.totals(),
         cohort_chart=cohort_chart(progress),
-        learner_chart=learner_chart(shown),
-        learners=shown,
+        learner_chart=learner_chart(page_learners),
+        learners=page_learners,
         first=first,
         page=page,
         pages=pages,

@@ -257,7 +257,7 @@ def _record_counts(
     )
     # MATERIALIZED makes SQLite and PostgreSQL run the per-record subquery
     # once per record. Inlined into the outer query, SQLite ran it once per
-    # reference to it, which took about three times as long.
+    # reference to it, about twice as slow in bench/programme_dashboard.py.
     per_record = (
         sql_select(
             col(CompetencyRecord.enrolment_id).label("enrolment_id"),
