@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, or_
+from sqlalchemy import Select, and_, case, distinct, func, or_, text
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -157,6 +157,12 @@ def cohort_progress(
         for row in enrolments
     }
     due_before = (now - timedelta(days=SIGN_OFF_DUE_DAYS)).astimezone(UTC)
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL 15 prices the per-record subquery high enough to JIT
+        # compile the query, which took about 60 ms of a 170 ms run for 500
+        # learners; the query runs faster interpreted. SET LOCAL ends with
+        # the transaction.
+        session.execute(text("SET LOCAL jit = off"))
     for enrolment_id, domain_id, status, count, awaiting, overdue in session.execute(
         _record_counts(framework, cohort, due_before)
     ).all():
