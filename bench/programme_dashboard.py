@@ -27,7 +27,6 @@ drops its own database.
 import argparse
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -44,7 +43,6 @@ from sqlmodel import Session, col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import programmes.framework  # noqa: E402
 from accounts.models import UserAccount  # noqa: E402
 from accounts.service import create_account, grant_role  # noqa: E402
 from issuer.organisations import create_organisation  # noqa: E402
@@ -52,7 +50,11 @@ from keys.store import KeyStore  # noqa: E402
 from passport.app import create_app  # noqa: E402
 from passport.db import make_engine, upgrade_database  # noqa: E402
 from passport.settings import Settings  # noqa: E402
-from programmes.framework import Framework, bundled_framework  # noqa: E402
+from programmes.framework import (  # noqa: E402
+    Framework,
+    library_path,
+    load_framework,
+)
 from programmes.models import (  # noqa: E402
     CompetencyRecord,
     EvidenceItem,
@@ -98,32 +100,26 @@ STATES = (
 )
 
 
-def write_framework(folder: Path, competencies: int) -> None:
-    """Write the bundled framework and a copy with ``competencies`` per
-    variant into ``folder``, and make the package read frameworks there.
+def write_framework(folder: Path, competencies: int) -> Framework:
+    """Write and load a copy of the bundled framework with ``competencies``
+    per variant.
 
     The copy repeats the common competencies with numbered ids, so each
     extra one keeps a real domain, evidence list and sign-off rule.
     """
-    library = programmes.framework.library_path()
-    for path in library.glob("*.yaml"):
-        shutil.copyfile(path, folder / path.name)
-    document = yaml.safe_load((library / "graduate-leadership.yaml").read_text())
+    document = yaml.safe_load((library_path() / "graduate-leadership.yaml").read_text())
     document["id"] = FRAMEWORK_ID
     items = document["programme"]["competencies"]
     common = [item for item in items if "variants" not in item]
     nursing = [item for item in items if "nursing" in item.get("variants", ["nursing"])]
-    extra = competencies - len(nursing)
-    for number in range(extra):
+    for number in range(competencies - len(nursing)):
         template = dict(common[number % len(common)])
         template["id"] = f"{template['id']}-{number + 2}"
         template["title"] = f"{template['title']} ({number + 2})"
         items.append(template)
-    (folder / f"{FRAMEWORK_ID}.yaml").write_text(yaml.safe_dump(document))
-    # NOTE: frameworks load only from the package's library folder, so the
-    # benchmark points that lookup at its own folder for this process.
-    programmes.framework.library_path = lambda: folder
-    bundled_framework.cache_clear()
+    path = folder / f"{FRAMEWORK_ID}.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return load_framework(path)
 
 
 @dataclass
@@ -136,7 +132,7 @@ class Cohort:
     seed_seconds: float
 
 
-def seed(url: str, data_dir: Path, learners: int) -> Cohort:
+def seed(url: str, data_dir: Path, learners: int, framework: Framework) -> Cohort:
     """Create the organisations, the people and the cohort in every state."""
     started = time.perf_counter()
     upgrade_database(url)
@@ -204,7 +200,7 @@ def seed(url: str, data_dir: Path, learners: int) -> Cohort:
         lead_account_id=ids["lead"],
         lead_organisation=LEAD_ORGANISATION,
         starts_on=start.date(),
-        framework_id=FRAMEWORK_ID,
+        framework=framework,
     )
     for learner_id in learner_ids:
         assert learner_id is not None
@@ -218,7 +214,6 @@ def seed(url: str, data_dir: Path, learners: int) -> Cohort:
         )
     # Opens each learner's start review, due 14 days after the start.
     Dispatcher(service.workflows).run_once()
-    framework = bundled_framework(FRAMEWORK_ID)
     awaiting = set_states(service, framework, ids, start)
     clock.set(now)
     return Cohort(
@@ -330,9 +325,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def measure(url: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+def measure(
+    url: str, folder: Path, framework: Framework, args: argparse.Namespace
+) -> dict[str, Any]:
     data_dir = folder / "data"
-    cohort = seed(url, data_dir, args.learners)
+    cohort = seed(url, data_dir, args.learners, framework)
     service = cohort.programmes
     results: dict[str, Any] = {"seed seconds": cohort.seed_seconds}
     with Session(service.engine) as session:
@@ -481,13 +478,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
-        library = folder / "library"
-        library.mkdir()
-        write_framework(library, args.competencies)
+        framework = write_framework(folder, args.competencies)
         sqlite_folder = folder / "sqlite"
         sqlite_folder.mkdir()
         results = measure(
-            f"sqlite:///{sqlite_folder / 'passport.db'}", sqlite_folder, args
+            f"sqlite:///{sqlite_folder / 'passport.db'}", sqlite_folder, framework, args
         )
         report("SQLite", results)
         if not args.no_postgres:
@@ -495,7 +490,7 @@ def main() -> None:
             postgres_folder = folder / "postgres"
             postgres_folder.mkdir()
             try:
-                results = measure(url, postgres_folder, args)
+                results = measure(url, postgres_folder, framework, args)
             finally:
                 drop_postgres_database(url)
             report("PostgreSQL", results)

@@ -108,7 +108,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 BLUEPRINTS = (
     "accounts.views:bp",
     "wallet_web.views:bp",
+    "wallet_web.sharing_views:bp",
+    "wallet_web.share_api:bp",
     "verifier.hr:bp",
+    "verifier.hr_passport:bp",
+    "verifier.hr_profiles:bp",
     "verifier.api:bp",
     "issuer.public:bp",
     "issuer.api:bp",
@@ -123,7 +127,11 @@ BLUEPRINTS = (
 # Blueprints serving JSON APIs to other systems. Their callers authenticate
 # with bearer tokens or not at all and carry no session cookie, so CSRF
 # tokens do not apply; every endpoint that changes data checks its token.
-CSRF_EXEMPT_BLUEPRINTS = ("verifier.api:bp", "issuer.api:bp")
+CSRF_EXEMPT_BLUEPRINTS = (
+    "verifier.api:bp",
+    "issuer.api:bp",
+    "wallet_web.share_api:bp",
+)
 
 
 def _import_object(path: str) -> Any:

@@ -32,6 +32,8 @@ from keys.store import KeyStore
 from passport.db import make_engine, session_scope
 from passport.settings import Settings
 from programmes.demo import seed_programme_demo
+from verifier.hr_profiles import HR_ADMIN
+from verifier.requirements import seed_profiles
 from workflows.demo import seed_care_demo
 
 EXAMPLE_EXPORT = (
@@ -137,7 +139,7 @@ def _ensure_account(
     session: Session,
     email: str,
     display_name: str,
-    role: Role,
+    role: str,
     organisation_slug: str | None,
     wallet_id: int | None = None,
 ) -> None:
@@ -193,6 +195,7 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
 
     with session_scope(engine) as session:
         seed_partnership(session, key_store, settings.public_url)
+        seed_profiles(session)
     report = settings.data_dir / "reports" / "demo-import.csv"
     with session_scope(engine) as session:
         chelmer = get_organisation(session, "chelmer-valley")
@@ -227,6 +230,9 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
         for email, name, role, slug in (HR_ACCOUNT, ADMIN_ACCOUNT):
             _ensure_account(session, email, name, role, slug)
             sign_ins.append((role_label(role).lower(), email))
+        # The demo HR officer also edits the role profiles.
+        email, name, _, slug = HR_ACCOUNT
+        _ensure_account(session, email, name, HR_ADMIN, slug)
     seed_care_demo(
         engine,
         [email for label, email in sign_ins if label.startswith("staff")],

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from accounts.roles import Role
 from accounts.service import AccountView
 from programmes.roles import LEARNER_ROLE, PROGRAMME_LEAD_ROLE, STAFF_ROLES
+from verifier.hr_profiles import HR_ADMIN
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,11 @@ class NavLink:
 
 NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("My training passport", "wallet.index", (Role.STAFF,)),
+    NavLink("Share passport", "wallet_sharing.share", (Role.STAFF,)),
+    NavLink("Sharing history", "wallet_sharing.history", (Role.STAFF,)),
     NavLink("Verify a credential", "hr.verify", (Role.HR,)),
+    NavLink("Receive a passport", "hr_passport.receive", (Role.HR,)),
+    NavLink("Role profiles", "hr_profiles.index", (HR_ADMIN,)),
     NavLink("Credential offers", "delivery.offers", (Role.STAFF,)),
     NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
     NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),

@@ -30,7 +30,7 @@ def issue_for(
 ) -> list[ProgrammeCredential]:
     """Issue the competency's credential if it is signed off, and the
     programme's if every competency is done; return both (new or earlier)."""
-    framework = framework_of(cohort)
+    framework = framework_of(session, cohort)
     assert enrolment.id is not None
     issued = []
     records = records_of(session, enrolment)

@@ -1,11 +1,12 @@
 """Sign-off decisions inside one transaction: sign, return, withdraw.
 
 Each function locks the learner's enrolment row first, so two signers of
-one competency are recorded one after the other and the second one sees
-the first one's signature when the rule is checked. Nothing is deleted: a
+one competency are recorded one after the other. The second signature's
+rule check then reads the first one's row. Nothing is deleted: a
 return starts a new round and a withdrawal marks the signatures withdrawn.
 """
 
+import logging
 from datetime import datetime
 
 from sqlmodel import Session
@@ -36,6 +37,8 @@ from programmes.read_models import SignOffResult
 from programmes.roles import PROGRAMME_LEAD_ROLE
 from programmes.signoff import choose_signer, rule_satisfied
 
+logger = logging.getLogger(__name__)
+
 OPEN_STATUSES = ("open", "returned")
 MAX_COMMENT = 2000
 
@@ -58,7 +61,7 @@ def sign(
 ) -> SignOffResult:
     """Record a signature and complete the competency when its rule is met."""
     enrolment, cohort, record, item = locate(session, reference, competency, lock=True)
-    framework = framework_of(cohort)
+    framework = framework_of(session, cohort)
     if record.status not in OPEN_STATUSES:
         raise SignOffRejected(
             f"Competency {competency!r} is already {record.status}; "
@@ -72,6 +75,7 @@ def sign(
             "competency with a comment."
         )
     check_rating(framework, item, rating)
+
     signatures = signatures_of(session, record)
     signer = choose_signer(
         session,
@@ -108,6 +112,14 @@ def sign(
         },
         at=now,
     )
+
+    logger.info(
+        "programme signature enrolment=%s competency=%s role=%s round=%s",
+        reference,
+        competency,
+        signer.role,
+        record.round,
+    )
     return complete_if_met(session, key_store, now, enrolment, cohort, record, item)
 
 
@@ -120,7 +132,9 @@ def complete_if_met(
     record: CompetencyRecord,
     item: Competency,
 ) -> SignOffResult:
-    framework = framework_of(cohort)
+    """Mark the competency signed off and issue its credentials when the
+    round's signatures and the evidence meet its rule."""
+    framework = framework_of(session, cohort)
     signatures = signatures_of(session, record)
     evidence = evidence_types_of(session, record)
     if not rule_satisfied(framework.rule_for(item), signatures, evidence):
@@ -132,6 +146,8 @@ def complete_if_met(
             waiting_for=f"{needed.title} ({len(signatures)} signed so far)",
             credential_ids=(),
         )
+
+    # The competency's rating is the lowest its signers gave.
     ratings = [s.rating for s in signatures if s.rating is not None]
     record.rating = min(ratings, key=framework.rating_rank) if ratings else None
     record.status = "signed-off"
@@ -175,7 +191,7 @@ def return_competency(
     signer = choose_signer(
         session,
         account_id=account_id,
-        framework=framework_of(cohort),
+        framework=framework_of(session, cohort),
         competency=item,
         enrolment=enrolment,
         cohort=cohort,
@@ -201,6 +217,13 @@ def return_competency(
         details={"competency": competency, "round": record.round},
         at=now,
     )
+
+    logger.info(
+        "programme competency returned enrolment=%s competency=%s round=%s",
+        reference,
+        competency,
+        record.round,
+    )
     record.round += 1
     record.status = "returned"
     record.updated_at = now
@@ -225,6 +248,7 @@ def withdraw(
             f"Competency {competency!r} is {record.status}, not signed off; "
             "there is no sign-off to withdraw."
         )
+
     signatures = signatures_of(session, record)
     is_lead = account_id == cohort.lead_account_id and (
         PROGRAMME_LEAD_ROLE,
@@ -235,11 +259,13 @@ def withdraw(
             f"Only a signer of competency {competency!r} or the cohort's "
             "programme lead may withdraw its sign-off."
         )
+
     for signature in signatures:
         signature.withdrawn_at = now
         signature.withdrawn_by_account_id = account_id
         signature.withdrawal_reason = text
         session.add(signature)
+
     revoked = []
     for row in live_credentials(session, enrolment, competency):
         programme_credentials.revoke(
@@ -251,6 +277,7 @@ def withdraw(
             at=now,
         )
         revoked.append(row.credential_id)
+
     record.status = "open"
     record.round += 1
     record.rating = None
@@ -272,6 +299,13 @@ def withdraw(
             "revoked": revoked,
         },
         at=now,
+    )
+
+    logger.info(
+        "programme sign-off withdrawn enrolment=%s competency=%s revoked=%s",
+        reference,
+        competency,
+        len(revoked),
     )
     return SignOffResult(competency, record.status, False, None, ())
 

@@ -16,8 +16,9 @@ from sqlmodel import Session
 
 from accounts.service import create_account, find_account, grant_role
 from keys.store import KeyStore
-from programmes.roles import ACCOUNT_ROLES
+from programmes.roles import ACCOUNT_ROLES, ROLE_LABELS
 from programmes.service import Programmes
+from workflows.dispatcher import Dispatcher
 
 COHORT = "GLP-2026"
 COHORT_TITLE = "Graduate leadership programme 2026"
@@ -66,6 +67,18 @@ STAFF = (
         "colne-estuary",
     ),
     DemoPerson(
+        "manager@colne-estuary.example",
+        "Sol STANDIN (line manager)",
+        "line-manager",
+        "colne-estuary",
+    ),
+    DemoPerson(
+        "manager@essex-vale-council.example",
+        "Bo SURROGATE (line manager)",
+        "line-manager",
+        LEAD_ORGANISATION,
+    ),
+    DemoPerson(
         "assessor@essex-vale-council.example",
         "Ash FICTIONAL (assessor)",
         "assessor",
@@ -94,7 +107,7 @@ LEARNERS = (
         "midwifery",
         "newly-qualified",
         "assessor@colne-estuary.example",
-        None,
+        "manager@colne-estuary.example",
     ),
     (
         DemoPerson("casey.demo@essex-vale.example", "Casey DEMO", None, None),
@@ -102,7 +115,7 @@ LEARNERS = (
         "social-care",
         "entry-assessment",
         "assessor@essex-vale-council.example",
-        None,
+        "manager@essex-vale-council.example",
     ),
 )
 
@@ -159,6 +172,9 @@ def seed_programme_demo(
         )
         references.append(enrolment.reference)
     _sample_sign_off(programmes, references[0], ids)
+    # One dispatcher pass opens the reviews whose dates have passed, as the
+    # scheduler of a running platform would.
+    Dispatcher(programmes.workflows).run_once()
     echo(
         f"Leadership programme: cohort {COHORT} with {len(LEARNERS)} learners at "
         f"{', '.join(sorted({row[1] for row in LEARNERS}))}; "
@@ -167,9 +183,9 @@ def seed_programme_demo(
     sign_ins = [
         (f"programme learner ({row[0].name})", row[0].email) for row in LEARNERS
     ]
-    sign_ins += [
-        (f"programme {person.role}", person.email) for person in (LEAD, *STAFF)
-    ]
+    for person in (LEAD, *STAFF):
+        label = ROLE_LABELS[person.role or ""].lower()
+        sign_ins.append((f"{label} at {person.organisation}", person.email))
     return sign_ins
 
 

@@ -1,9 +1,9 @@
 """Evidence files: the allow-list, the checks and the storage.
 
-A file is checked completely before anything is written: its extension must
+A file is checked completely before anything is written. Its extension must
 be on the allow-list, its size within :data:`MAX_EVIDENCE_BYTES`, and its
-first bytes must be those of the type the extension names (the client's
-declared content type is not trusted). Accepted files are stored under the
+first bytes must be those of the type the extension names. The client's
+declared content type is ignored. Accepted files are stored under the
 data folder, outside any static folder, with a random name and mode 0600,
 and are served back only as attachment downloads (see the views).
 """

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import RoleGrant
 from programmes.errors import NotFound
-from programmes.framework import Competency, Framework, bundled_framework
+from programmes.framework import Competency, Framework, read_framework
 from programmes.models import (
     CompetencyRecord,
     EvidenceItem,
@@ -19,14 +19,46 @@ from programmes.models import (
     ProgrammeEnrolment,
     SignOffDecision,
 )
+from workflows.definitions import compile_definition
+from workflows.models import WorkflowDefinition
 
 SIGNED = "signed"
 RETURNED = "returned"
 
 
-def framework_of(cohort: ProgrammeCohort) -> Framework:
-    """Return the framework a cohort follows."""
-    return bundled_framework(cohort.framework_id)
+# Frameworks read from published definitions, by content hash. A published
+# version never changes, so an entry never goes stale; there is one entry
+# per framework version a process has used.
+_FRAMEWORKS: dict[str, Framework] = {}
+
+
+def framework_of(session: Session, cohort: ProgrammeCohort) -> Framework:
+    """Return the framework version a cohort follows, as published.
+
+    :raises NotFound: when that version is not published in this database.
+    """
+    row = session.exec(
+        select(WorkflowDefinition.content_hash, WorkflowDefinition.id).where(
+            WorkflowDefinition.definition_id == cohort.framework_id,
+            WorkflowDefinition.version == cohort.framework_version,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"Framework {cohort.framework_id!r} version {cohort.framework_version} "
+            "is not published; publish it with 'passport workflows import' or "
+            "create the cohort again."
+        )
+    content_hash, definition_pk = row
+    framework = _FRAMEWORKS.get(content_hash)
+    if framework is None:
+        stored = session.get(WorkflowDefinition, definition_pk)
+        assert stored is not None
+        framework = read_framework(
+            compile_definition(stored.document, source=cohort.framework_id)
+        )
+        _FRAMEWORKS[content_hash] = framework
+    return framework
 
 
 def find_cohort(session: Session, code: str) -> ProgrammeCohort | None:
@@ -108,7 +140,8 @@ def locate(
         )
     if lock:
         session.refresh(record)
-    return enrolment, cohort, record, framework_of(cohort).competencies[competency]
+    framework = framework_of(session, cohort)
+    return enrolment, cohort, record, framework.competencies[competency]
 
 
 def signatures_of(session: Session, record: CompetencyRecord) -> list[SignOffDecision]:

@@ -23,7 +23,7 @@ def utc_now() -> datetime:
 class ProgrammeCohort(SQLModel, table=True):
     """A group of learners who start a programme together, across employers.
 
-    ``lead_organisation`` is where the programme lead holds the role;
+    ``lead_organisation`` is where the programme lead has the role;
     ``university`` issues the credentials of academic modules.
     """
 

@@ -14,8 +14,13 @@ from programmes.completion import DONE_STATUSES, issue_for
 from programmes.decisions import actor_of
 from programmes.errors import PriorLearningRejected
 from programmes.framework import Framework
-from programmes.lookup import framework_of, get_enrolment, grants_of, records_of
-from programmes.models import ProgrammeCohort
+from programmes.lookup import (
+    cohort_of,
+    framework_of,
+    get_enrolment,
+    grants_of,
+    records_of,
+)
 from programmes.roles import PROGRAMME_LEAD_ROLE
 from wallet_web.holders import holder_did_of
 
@@ -30,6 +35,7 @@ def check_verified(
     from verifier import verify_credential
 
     result = verify_credential(credential, now=now, **verification_sources)
+
     if not result.verified:
         failed = "; ".join(check.message for check in result.checks if not check.passed)
         raise PriorLearningRejected(
@@ -48,18 +54,17 @@ def count(
 ) -> str:
     """Mark the credential's competency counted for the enrolment."""
     enrolment = get_enrolment(session, reference, lock=True)
-    cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
-    assert cohort is not None
-    if account_id != cohort.lead_account_id or (
-        PROGRAMME_LEAD_ROLE,
-        cohort.lead_organisation,
-    ) not in grants_of(session, account_id):
+    cohort = cohort_of(session, enrolment)
+    lead_grant = (PROGRAMME_LEAD_ROLE, cohort.lead_organisation)
+    if account_id != cohort.lead_account_id or lead_grant not in grants_of(
+        session, account_id
+    ):
         raise PriorLearningRejected(
             f"Only cohort {cohort.code!r}'s programme lead counts prior "
             "learning for its learners."
         )
-    framework = framework_of(cohort)
-    competency, holder = achievement_of(framework, credential)
+
+    competency, holder = achievement_of(framework_of(session, cohort), credential)
     wallet_id = programme_credentials.wallet_of(
         session, key_store, enrolment.learner_account_id
     )
@@ -76,6 +81,7 @@ def count(
         )
     if record.status in DONE_STATUSES:
         return competency
+
     record.status = "counted"
     record.counted_credential_id = str(credential.get("id"))
     record.counted_by_account_id = account_id
@@ -109,10 +115,12 @@ def achievement_of(
         if isinstance(achievement_url, str)
         else None
     )
+
     if competency is None:
         raise PriorLearningRejected(
-            f"The credential's achievement {achievement_url!r} is no competency of "
+            f"The credential's achievement {achievement_url!r} is not a competency of "
             f"{framework.title!r}; only its competency credentials count."
         )
     holder = subject.get("id")
+
     return competency, holder if isinstance(holder, str) else None

@@ -171,10 +171,9 @@ def cohort_progress(
         counts = figures[enrolment_id]["counts"]
         domain = figures[enrolment_id]["domains"][domain_id]
         domain["competencies"] += count
+        domain["done"] += count if status in DONE else 0
         counts["competencies"] += count
         counts[status] += count
-        if status in DONE:
-            domain["done"] += count
         counts["awaiting"] += int(awaiting or 0)
         counts["overdue"] += int(overdue or 0)
 
@@ -322,7 +321,7 @@ class QueueItem:
 def queue_for(
     session: Session,
     account_id: int,
-    framework_of: Callable[[ProgrammeCohort], Framework],
+    framework_of: Callable[[Session, ProgrammeCohort], Framework],
     now: datetime,
 ) -> list[QueueItem]:
     """List the competencies the account may sign now, oldest ready first."""
@@ -355,7 +354,7 @@ def queue_for(
     items = []
     due_before = now - timedelta(days=SIGN_OFF_DUE_DAYS)
     for enrolment, cohort, name in candidates:
-        framework = framework_of(cohort)
+        framework = framework_of(session, cohort)
         records = session.exec(
             select(CompetencyRecord).where(
                 CompetencyRecord.enrolment_id == enrolment.id,

@@ -1,7 +1,7 @@
 """The programme's roles, as account roles and as workflow task roles.
 
 The framework and the workflow engine name roles with hyphens
-(``practice-supervisor``), because task routing uses slugs; account role
+(``practice-supervisor``), because task routing uses slugs. Account role
 grants use underscores (``practice_supervisor``), because role names are
 identifiers. :func:`account_role` converts one into the other. Every
 programme role is held at an organisation: a supervisor, assessor or line

@@ -1,11 +1,14 @@
 """The programmes service API: cohorts, enrolments, evidence and sign-off.
 
 Other packages, the pages and the CLI call :class:`Programmes` only. Each
-method runs in its own transaction and returns plain read models; nothing
-here imports Flask. The methods, in the order a programme uses them:
+method runs in its own transaction and returns a read model or the row it
+created; nothing here imports Flask. The methods, in the order a programme
+uses them:
 
 - :meth:`Programmes.create_cohort` and :meth:`Programmes.enrol_learner`
-  (which starts the learner's review workflow on the engine);
+  (which starts the learner's review workflow on the engine), and
+  :meth:`Programmes.name_person` to change the named assessor or line
+  manager;
 - :meth:`Programmes.add_evidence` (text, or a checked file);
 - :meth:`Programmes.sign_off`, :meth:`Programmes.return_competency` and
   :meth:`Programmes.withdraw_sign_off`;
@@ -15,7 +18,8 @@ here imports Flask. The methods, in the order a programme uses them:
 - :meth:`Programmes.portfolio`, :meth:`Programmes.assessor_queue` and
   :meth:`Programmes.progress` for reading.
 
-Every change is recorded in the hash-chained audit log with ids only.
+Every change is recorded in the hash-chained audit log with ids, plus the
+reason given when a sign-off is withdrawn.
 """
 
 import logging
@@ -26,10 +30,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from accounts.models import UserAccount
+from accounts.roles import Role
 from accounts.service import grant_role
 from audit.log import record_event
 from keys.store import KeyStore
@@ -43,7 +48,7 @@ from programmes.errors import (
     ProgrammeError,
     SignOffRejected,
 )
-from programmes.evidence import check_file, remove_file, store_file
+from programmes.evidence import CheckedFile, check_file, remove_file, store_file
 from programmes.framework import (
     DEFAULT_FRAMEWORK,
     Competency,
@@ -57,6 +62,7 @@ from programmes.lookup import (
     framework_of,
     get_cohort,
     get_enrolment,
+    grants_of,
     locate,
 )
 from programmes.models import (
@@ -77,6 +83,7 @@ from programmes.roles import (
     ASSESSOR,
     LEARNER,
     LEARNER_ROLE,
+    LINE_MANAGER,
     PROGRAMME_LEAD,
     PROGRAMME_LEAD_ROLE,
 )
@@ -89,7 +96,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_TEXT = 20_000
-"""The longest text evidence, in characters."""
+"""The maximum length of text evidence, in characters."""
 
 __all__ = [
     "CohortProgress",
@@ -108,8 +115,9 @@ __all__ = [
 def new_reference() -> str:
     """Return a random pseudonymous enrolment reference such as ``LP-7KQ2MX4T``.
 
-    Letters and digits from an alphabet without 0, 1, I and O; never ten
-    digits in a row, which the workflow engine refuses as NHS-number-like.
+    Eight letters and digits from an alphabet without 0, 1, I and O, so
+    never the ten digits in a row that the workflow engine rejects as
+    NHS-number-like.
     """
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "LP-" + "".join(secrets.choice(alphabet) for _ in range(8))
@@ -141,18 +149,30 @@ class Programmes:
     # -- transactions -----------------------------------------------------
 
     def transact(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a transaction, retrying a busy database a few times."""
-        for attempt in range(1, 6):
+        """Run ``work`` in a transaction, retrying a few times when the
+        database is busy or a concurrent insert took a unique key first.
+
+        Every ``work`` reads before it writes, so a retry finds what the
+        other transaction committed (an enrolment, a signature) and acts on
+        it, or rejects the request with the reason.
+        """
+        attempts = 5
+        for attempt in range(1, attempts + 1):
             with Session(self.engine, expire_on_commit=False) as session:
                 try:
                     result = work(session)
                     session.commit()
                     return result
+                except IntegrityError:
+                    session.rollback()
+                    if attempt == attempts:
+                        raise
                 except OperationalError as error:
                     session.rollback()
                     busy = "locked" in str(error) or "deadlock" in str(error)
-                    if not busy or attempt == 5:
+                    if not busy or attempt == attempts:
                         raise
+                logger.info("programme transaction retried, attempt %s", attempt)
         raise AssertionError("unreachable")
 
     # -- cohorts and enrolments ----------------------------------------------
@@ -167,15 +187,24 @@ class Programmes:
         starts_on: date,
         university: str | None = None,
         framework_id: str = DEFAULT_FRAMEWORK,
+        framework: Framework | None = None,
         actor: str = "system",
     ) -> ProgrammeCohort:
         """Create a cohort, or return the one with ``code`` when it exists.
 
-        The lead is granted the programme lead role at ``lead_organisation``.
+        The cohort's framework version is published on the workflow engine,
+        which runs its reviews. The lead is granted the programme lead role
+        at ``lead_organisation``.
 
+        :param framework_id: a bundled framework to follow.
+        :param framework: a framework read elsewhere (see
+            :func:`programmes.framework.read_framework`), instead of a
+            bundled one.
         :raises ProgrammeError: when the code is taken by another lead.
+        :raises DefinitionConflict: when the framework's id and version are
+            published with other content.
         """
-        framework = bundled_framework(framework_id)
+        framework = framework or bundled_framework(framework_id)
         self.workflows.publish(framework.definition)
 
         def work(session: Session) -> ProgrammeCohort:
@@ -235,27 +264,13 @@ class Programmes:
         workflow. Calling it again finishes an enrolment whose workflow
         did not start.
 
-        :raises ProgrammeError: for an unknown variant or entry route, or
-            when the learner is named as their own assessor.
+        :raises ProgrammeError: for an unknown variant or entry route, when
+            the learner is named as their own assessor or line manager, or
+            when a named person does not have that role at the employer.
         """
 
         def work(session: Session) -> ProgrammeEnrolment:
             cohort = get_cohort(session, cohort_code)
-            framework = framework_of(cohort)
-            if variant not in framework.variants:
-                raise ProgrammeError(
-                    f"Variant {variant!r} is not one of {sorted(framework.variants)}."
-                )
-            if entry_route not in framework.entry_routes:
-                raise ProgrammeError(
-                    f"Entry route {entry_route!r} is not one of "
-                    f"{sorted(framework.entry_routes)}."
-                )
-            if learner_account_id in (assessor_account_id, line_manager_account_id):
-                raise ProgrammeError(
-                    f"Account {learner_account_id} cannot be their own assessor or "
-                    "line manager; name another person."
-                )
             existing = session.exec(
                 select(ProgrammeEnrolment).where(
                     ProgrammeEnrolment.cohort_id == cohort.id,
@@ -264,6 +279,20 @@ class Programmes:
             ).first()
             if existing is not None:
                 return existing
+
+            framework = framework_of(session, cohort)
+            _check_enrolment(
+                session,
+                framework,
+                organisation=organisation,
+                variant=variant,
+                entry_route=entry_route,
+                learner_account_id=learner_account_id,
+                named={
+                    ASSESSOR: assessor_account_id,
+                    LINE_MANAGER: line_manager_account_id,
+                },
+            )
             assert cohort.id is not None
             enrolment = ProgrammeEnrolment(
                 reference=new_reference(),
@@ -288,10 +317,10 @@ class Programmes:
                         updated_at=self.clock.now(),
                     )
                 )
+
             grant_role(session, learner_account_id, LEARNER_ROLE, organisation)
-            grant_role(
-                session, assessor_account_id, ACCOUNT_ROLES[ASSESSOR], organisation
-            )
+            # Staff sign in to their wallet, where the credentials arrive.
+            grant_role(session, learner_account_id, Role.STAFF)
             # Review tasks route to the assessor at the employer, in the
             # cohort's team, and escalate to the programme lead there.
             for account_id, role in (
@@ -305,6 +334,14 @@ class Programmes:
                     role=role,
                     team=cohort.code,
                 )
+
+            logger.info(
+                "programme enrolment %s cohort=%s organisation=%s variant=%s",
+                enrolment.reference,
+                cohort.code,
+                organisation,
+                variant,
+            )
             record_event(
                 session,
                 "programme.learner-enrolled",
@@ -320,6 +357,59 @@ class Programmes:
         if enrolment.review_instance_id is None:
             enrolment = self._start_reviews(enrolment, cohort_code)
         return enrolment
+
+    def name_person(
+        self, reference: str, *, role: str, account_id: int, actor: str = "system"
+    ) -> ProgrammeEnrolment:
+        """Name the learner's assessor or line manager, replacing the earlier one.
+
+        Signatures already given stay. From now on, where a rule names the
+        role, only the newly named person signs. The earlier assessor keeps
+        the cohort's review tasks at the employer, because they may assess
+        other learners of the cohort there.
+
+        :raises ProgrammeError: for another role, the learner themself, or
+            an account without the role at the employer.
+        """
+        if role not in (ASSESSOR, LINE_MANAGER):
+            raise ProgrammeError(
+                f"Role {role!r} is not named per learner; name an {ASSESSOR} or a "
+                f"{LINE_MANAGER}."
+            )
+
+        def work(session: Session) -> ProgrammeEnrolment:
+            enrolment = get_enrolment(session, reference, lock=True)
+            cohort = cohort_of(session, enrolment)
+            check_named(
+                session,
+                enrolment.organisation,
+                enrolment.learner_account_id,
+                {role: account_id},
+            )
+            if role == ASSESSOR:
+                enrolment.assessor_account_id = account_id
+                add_membership(
+                    session,
+                    account_id=account_id,
+                    organisation=enrolment.organisation,
+                    role=ASSESSOR,
+                    team=cohort.code,
+                )
+            else:
+                enrolment.line_manager_account_id = account_id
+            session.add(enrolment)
+            record_event(
+                session,
+                "programme.person-named",
+                actor=actor,
+                organisation=enrolment.organisation,
+                target=f"enrolment:{reference}",
+                details={"role": role, "account": account_id},
+                at=self.clock.now(),
+            )
+            return enrolment
+
+        return self.transact(work)
 
     def _start_reviews(
         self, enrolment: ProgrammeEnrolment, cohort_code: str
@@ -364,10 +454,10 @@ class Programmes:
     ) -> EvidenceItem:
         """Add text or a file as evidence for a competency.
 
-        Everything is checked before the file is written: the evidence type
-        belongs to the competency, the account may add it (the learner, or a
-        role the type lists, held now at the right organisation), and a file
-        passes the type, size and content checks.
+        Everything is checked before the file is written. The evidence type
+        must belong to the competency, and the account must be the learner
+        or have a role the type lists, now, at the right organisation. A
+        file must pass the type, size and content checks.
 
         :raises EvidenceRejected: naming the reason; nothing is stored.
         """
@@ -375,9 +465,13 @@ class Programmes:
         if not 1 <= len(title) <= 200:
             raise EvidenceRejected("A title of 1 to 200 characters is required.")
 
-        def check(session: Session) -> tuple[str, str | None]:
-            enrolment, cohort, record, item = locate(session, reference, competency)
-            framework = framework_of(cohort)
+        def check(
+            session: Session, lock: bool = False
+        ) -> tuple[str, str, CompetencyRecord]:
+            enrolment, cohort, record, item = locate(
+                session, reference, competency, lock=lock
+            )
+            framework = framework_of(session, cohort)
             if evidence_type not in item.evidence:
                 raise EvidenceRejected(
                     f"Competency {competency!r} takes evidence of types "
@@ -398,27 +492,19 @@ class Programmes:
                     f"{', '.join(kind.added_by)}; account {account_id} is none of "
                     "these for this learner."
                 )
-            return kind.kind, role
+            return kind.kind, role, record
 
-        kind, role = self.transact(check)
-        if kind == "file":
-            if content is None or file_name is None:
-                raise EvidenceRejected(
-                    f"Evidence of type {evidence_type!r} is a file; upload one."
-                )
-            checked = check_file(file_name, content)
-        else:
-            body = (text or "").strip()
-            if not body or len(body) > MAX_TEXT:
-                raise EvidenceRejected(
-                    f"Evidence of type {evidence_type!r} is text of 1 to "
-                    f"{MAX_TEXT} characters; write it in the text box."
-                )
-        storage_name = store_file(self.data_dir, checked) if kind == "file" else None
+        kind, _, _ = self.transact(check)
+        body = _checked_body(kind, evidence_type, text, file_name, content)
+        storage_name = None
+        if isinstance(body, CheckedFile):
+            storage_name = store_file(self.data_dir, body)
 
         def work(session: Session) -> EvidenceItem:
-            _, _, record, _ = locate(session, reference, competency)
-            assert record.id is not None and role is not None
+            # Checked again under the lock: a sign-off or a role removed
+            # since the first check rejects the evidence.
+            _, role, record = check(session, lock=True)
+            assert record.id is not None
             item = EvidenceItem(
                 record_id=record.id,
                 evidence_type=evidence_type,
@@ -427,12 +513,12 @@ class Programmes:
                 added_by_role=role,
                 added_at=self.clock.now(),
             )
-            if storage_name is not None:
-                item.file_name = checked.file_name
-                item.content_type = checked.content_type
-                item.size_bytes = len(checked.content)
+            if isinstance(body, CheckedFile):
+                item.file_name = body.file_name
+                item.content_type = body.content_type
+                item.size_bytes = len(body.content)
                 item.storage_name = storage_name
-                item.sha256 = checked.sha256
+                item.sha256 = body.sha256
             else:
                 item.text = body
             session.add(item)
@@ -470,17 +556,17 @@ class Programmes:
         if account_id == enrolment.learner_account_id:
             return LEARNER if LEARNER in roles else None
         staff_roles = [role for role in roles if role != LEARNER]
-        held = held_roles(
+        current = held_roles(
             session, account_id, staff_roles, competency, enrolment, cohort
         )
-        return held[0] if held else None
+        return current[0] if current else None
 
     def evidence_file(self, evidence_id: int, *, account_id: int) -> EvidenceItem:
         """Return an evidence file's row if the account may download it: the
         learner, or anyone holding a programme role for the learner.
 
         :raises NotFound: when there is no such file or the account may not
-            see it (the same answer, so ids reveal nothing).
+            see it (the same error, so ids reveal nothing).
         """
         with Session(self.engine) as session:
             item = session.get(EvidenceItem, evidence_id)
@@ -501,7 +587,7 @@ class Programmes:
             return True
         cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
         assert cohort is not None
-        framework = framework_of(cohort)
+        framework = framework_of(session, cohort)
         staff = [role for role in ACCOUNT_ROLES if role != LEARNER]
         return any(
             held_roles(session, account_id, staff, competency, enrolment, cohort)
@@ -523,7 +609,7 @@ class Programmes:
         """Record the account's signature on a competency.
 
         The competency is signed off when the round's signatures meet its
-        rule; its credential, and the programme's once every competency is
+        rule. Its credential, and the programme's once every competency is
         done, are issued in the same transaction.
 
         :param rating: the Healthcare Leadership Model rating; required for
@@ -639,8 +725,9 @@ class Programmes:
         """Count a verified competency credential from an earlier programme.
 
         The cohort's programme lead verifies the credential with the
-        verifier (no network; ``verification_sources`` from the platform)
-        and the competency is marked ``counted`` instead of being repeated.
+        verifier, which reads ``verification_sources`` from the platform and
+        never the network. The competency is then marked ``counted`` instead
+        of being repeated.
 
         :returns: the competency counted.
         :raises PriorLearningRejected: when the credential does not verify,
@@ -671,7 +758,11 @@ class Programmes:
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
             return portfolio_of(
-                session, framework_of(cohort), cohort, enrolment, self.clock.now()
+                session,
+                framework_of(session, cohort),
+                cohort,
+                enrolment,
+                self.clock.now(),
             )
 
     def framework_for(self, reference: str) -> Framework:
@@ -680,7 +771,7 @@ class Programmes:
             enrolment = get_enrolment(session, reference)
             cohort = session.get(ProgrammeCohort, enrolment.cohort_id)
             assert cohort is not None
-            return framework_of(cohort)
+            return framework_of(session, cohort)
 
     def enrolments_of(self, account_id: int) -> list[ProgrammeEnrolment]:
         """Return the account's own enrolments, newest first."""
@@ -694,8 +785,8 @@ class Programmes:
             )
 
     def may_see(self, account_id: int, reference: str) -> bool:
-        """Return whether the account is the learner or holds a programme
-        role for them."""
+        """Return whether the account is the learner or has a programme role
+        for them."""
         with Session(self.engine) as session:
             enrolment = find_enrolment(session, reference)
             return enrolment is not None and self._may_see(
@@ -704,7 +795,7 @@ class Programmes:
 
     def assessor_queue(self, account_id: int) -> list[QueueItem]:
         """Return the competencies waiting for this account's signature: all
-        evidence in, open, not yet signed by it, and a role it holds now."""
+        evidence in, open, not yet signed by it, and a role it has now."""
         with Session(self.engine) as session:
             return queue_for(session, account_id, framework_of, self.clock.now())
 
@@ -713,10 +804,86 @@ class Programmes:
         with Session(self.engine) as session:
             cohort = get_cohort(session, cohort_code)
             return cohort_progress(
-                session, framework_of(cohort), cohort, self.clock.now()
+                session, framework_of(session, cohort), cohort, self.clock.now()
             )
 
     def account_name(self, account_id: int) -> str:
         with Session(self.engine) as session:
             account = session.get(UserAccount, account_id)
             return account.display_name if account is not None else f"#{account_id}"
+
+
+def _checked_body(
+    kind: str,
+    evidence_type: str,
+    text: str | None,
+    file_name: str | None,
+    content: bytes | None,
+) -> CheckedFile | str:
+    """Return the checked file, or the stripped text, of new evidence.
+
+    :raises EvidenceRejected: for a missing or invalid file, or text that
+        is empty or too long.
+    """
+    if kind == "file":
+        if content is None or file_name is None:
+            raise EvidenceRejected(
+                f"Evidence of type {evidence_type!r} is a file; upload one."
+            )
+        return check_file(file_name, content)
+    body = (text or "").strip()
+    if not body or len(body) > MAX_TEXT:
+        raise EvidenceRejected(
+            f"Evidence of type {evidence_type!r} is text of 1 to "
+            f"{MAX_TEXT} characters; write it in the text box."
+        )
+    return body
+
+
+def _check_enrolment(
+    session: Session,
+    framework: Framework,
+    *,
+    organisation: str,
+    variant: str,
+    entry_route: str,
+    learner_account_id: int,
+    named: dict[str, int | None],
+) -> None:
+    if variant not in framework.variants:
+        raise ProgrammeError(
+            f"Variant {variant!r} is not one of {sorted(framework.variants)}."
+        )
+    if entry_route not in framework.entry_routes:
+        raise ProgrammeError(
+            f"Entry route {entry_route!r} is not one of "
+            f"{sorted(framework.entry_routes)}."
+        )
+    check_named(session, organisation, learner_account_id, named)
+
+
+def check_named(
+    session: Session,
+    organisation: str,
+    learner_account_id: int,
+    named: dict[str, int | None],
+) -> None:
+    """Check that each named person is not the learner and has the role at
+    the employer. Naming someone grants nothing: an administrator grants
+    the role.
+
+    :raises ProgrammeError: naming the person and the missing role.
+    """
+    for role, account_id in named.items():
+        if account_id is None:
+            continue
+        if account_id == learner_account_id:
+            raise ProgrammeError(
+                f"Account {learner_account_id} cannot be their own {role}; name "
+                "another person."
+            )
+        if (ACCOUNT_ROLES[role], organisation) not in grants_of(session, account_id):
+            raise ProgrammeError(
+                f"Account {account_id} does not have the {role} role at "
+                f"{organisation!r}; grant role {ACCOUNT_ROLES[role]!r} there first."
+            )

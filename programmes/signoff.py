@@ -53,7 +53,7 @@ def held_roles(
     enrolment: ProgrammeEnrolment,
     cohort: ProgrammeCohort,
 ) -> list[str]:
-    """Return which of ``roles`` the account holds now, each at the
+    """Return which of ``roles`` the account has now, each at the
     organisation where it counts for this competency."""
     grants = session.exec(
         select(RoleGrant.role, RoleGrant.organisation_slug).where(
@@ -95,7 +95,7 @@ def choose_signer(
     """Check that the account may sign now and pick the role it signs in.
 
     An account holding several of the rule's roles signs in the first one
-    that the round's signatures do not cover yet, unless ``role`` says which.
+    that the round's signatures do not cover yet, unless ``role`` names one.
 
     :raises SignOffRejected: naming the reason: the learner's own
         competency, a second signature by one person, or no suitable role.
@@ -114,24 +114,46 @@ def choose_signer(
                 f"{competency.id!r} in this round; the next signature must come "
                 f"from another person ({rule.min_signers} distinct signers needed)."
             )
-    wanted = [role] if role is not None else list(rule.signers)
+    requested_roles = [role] if role is not None else list(rule.signers)
     if role is not None and role not in rule.signers:
         raise SignOffRejected(
             f"Role {role!r} does not sign competency {competency.id!r}; its rule "
             f"{rule.id!r} accepts {', '.join(rule.signers)}."
         )
-    held = held_roles(session, account_id, wanted, competency, enrolment, cohort)
+    current = held_roles(
+        session, account_id, requested_roles, competency, enrolment, cohort
+    )
     eligible = []
-    for candidate in held:
-        named = named_account(candidate, enrolment)
-        if candidate in rule.named_only and named != account_id:
-            continue
+    not_named = []
+    for candidate in current:
+        if candidate in rule.named_only:
+            if named_account(candidate, enrolment) != account_id:
+                not_named.append(candidate)
+                continue
         eligible.append(candidate)
+    if not eligible and not_named:
+        raise SignOffRejected(_not_named_reason(not_named[0], competency, enrolment))
     if not eligible:
         raise SignOffRejected(_no_role_reason(rule, competency, enrolment, cohort))
     covered = {signature.role for signature in signatures}
     uncovered = [candidate for candidate in eligible if candidate not in covered]
     return Signer(account_id, (uncovered or eligible)[0])
+
+
+def _not_named_reason(
+    role: str, competency: Competency, enrolment: ProgrammeEnrolment
+) -> str:
+    named = named_account(role, enrolment)
+    if named is None:
+        return (
+            f"Competency {competency.id!r} is signed by the learner's named {role}, "
+            f"and enrolment {enrolment.reference} names none; the programme lead "
+            f"names one first."
+        )
+    return (
+        f"Competency {competency.id!r} is signed by the learner's named {role}, "
+        f"account {named}; ask them, or ask the programme lead to name you."
+    )
 
 
 def _no_role_reason(
@@ -147,8 +169,8 @@ def _no_role_reason(
     )
     return (
         f"Competency {competency.id!r} is signed off under rule {rule.id!r} by: "
-        f"{places}. This account holds none of these roles there now; ask a "
-        f"programme lead to grant the role, or ask someone who holds it."
+        f"{places}. This account holds none of these roles there now; ask an "
+        f"administrator to grant the role, or ask someone who holds it."
     )
 
 

@@ -3,12 +3,14 @@ upload and download, and the assessor's queue with sign-off, return and
 withdrawal.
 
 Views parse the request and call :class:`programmes.service.Programmes`.
-Every page needs a programme role; what a page shows follows the service's
-checks (the learner, or a role held for that learner), and every form
-carries a CSRF token. Evidence files are only ever sent as attachments with
+Every page needs a programme role. What a page shows follows the service's
+checks (the learner, or a role for that learner), and every form carries a
+CSRF token. Evidence files are only ever sent as attachments with
 ``nosniff`` and a sandboxing Content-Security-Policy, so a browser never
 renders or runs them.
 """
+
+import logging
 
 from flask import (
     Blueprint,
@@ -23,10 +25,17 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from accounts.auth import current_account, require_role
-from programmes.errors import EvidenceRejected, NotFound, SignOffRejected
+from programmes.errors import (
+    EvidenceRejected,
+    NotFound,
+    PriorLearningRejected,
+    SignOffRejected,
+)
 from programmes.evidence import ALLOWED_EXTENSIONS, MAX_EVIDENCE_BYTES, read_file
-from programmes.roles import LEARNER_ROLE, STAFF_ROLES
+from programmes.roles import LEARNER_ROLE, PROGRAMME_LEAD_ROLE, STAFF_ROLES
 from programmes.service import Programmes
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint(
     "programmes", __name__, url_prefix="/programmes", template_folder="templates"
@@ -80,10 +89,12 @@ def portfolio(reference: str) -> ResponseReturnValue:
     if not service.may_see(_account_id(), reference):
         abort(404)
     view = service.portfolio(reference)
+    account = current_account()
     return render_template(
         "programmes/portfolio.html",
         portfolio=view,
         is_learner=view.learner_account_id == _account_id(),
+        is_lead=account is not None and account.has_role(PROGRAMME_LEAD_ROLE),
         evidence_types=service.framework_for(reference).evidence_types,
         allowed=", ".join(ALLOWED_EXTENSIONS),
         max_mib=round(MAX_EVIDENCE_BYTES / 1024 / 1024, 1),
@@ -129,7 +140,8 @@ def download_evidence(evidence_id: int) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     except EvidenceRejected as error:
-        flash(str(error), "error")
+        # The stored file is missing or changed: an operator restores it.
+        logger.error("evidence file unavailable evidence=%s: %s", evidence_id, error)
         abort(410)
     response = Response(content, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = _attachment(item.file_name or "file")
@@ -197,3 +209,33 @@ def decide(reference: str, competency: str) -> ResponseReturnValue:
             url_for("programmes.portfolio", reference=reference) + f"#{competency}"
         )
     return redirect(url_for("programmes.queue"))
+
+
+@bp.post("/portfolio/<reference>/prior-learning")
+@require_role(PROGRAMME_LEAD_ROLE)
+def count_prior_learning(reference: str) -> ResponseReturnValue:
+    """Verify a pasted competency credential (JSON or a wallet QR payload)
+    and count it for the learner."""
+    from passport.app import platform
+    from verifier.inputs import parse_input
+
+    service = programmes_service()
+    if not service.may_see(_account_id(), reference):
+        abort(404)
+    try:
+        document = parse_input(request.form.get("credential", ""))
+        if not isinstance(document, dict):
+            raise PriorLearningRejected("Paste one credential, not a list.")
+        competency = service.count_prior_learning(
+            reference,
+            document,
+            account_id=_account_id(),
+            verification_sources=platform().verification_sources(),
+        )
+    except ValueError as error:
+        flash(f"The credential is unreadable: {error}", "error")
+    except (PriorLearningRejected, NotFound) as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Counted {competency} from the verified credential.", "success")
+    return redirect(url_for("programmes.portfolio", reference=reference))

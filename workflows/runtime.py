@@ -663,7 +663,11 @@ class Run:
             self._schedule(activity, "repeat", timer.due_at + (missed + 1) * period)
 
     def remind(self, activity: WorkflowActivity, step: int) -> None:
-        """Record that a task's reminder came due; task lists show it as due soon."""
+        """Record in the instance's history that a task's reminder came due.
+
+        NOTE: the reminder is only recorded; no message goes to the person,
+        because the platform has no notification channel yet.
+        """
         node = self.definition.node(activity.node_id)
         before = node.spec["timing"]["remindBefore"][step]
         self.event(

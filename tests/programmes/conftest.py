@@ -49,6 +49,7 @@ PEOPLE = (
     ("manager@example.org", TRUST, "line-manager"),
     ("lead@example.org", COUNCIL, None),
     ("academic@example.org", UNIVERSITY, "assessor"),
+    ("councilassessor@example.org", COUNCIL, "assessor"),
     ("outsider@example.org", None, None),
 )
 
@@ -150,6 +151,7 @@ class People:
     manager: int
     lead: int
     academic: int
+    councilassessor: int
     outsider: int
 
 

@@ -39,7 +39,7 @@ def newcomer_ref(programmes: Programmes, people: People) -> str:
         learner_account_id=people.learner,
         organisation=COUNCIL,
         variant="social-care",
-        assessor_account_id=people.assessor2,
+        assessor_account_id=people.councilassessor,
     ).reference
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import RoleGrant, UserAccount
 from audit.log import verify_chain
@@ -199,7 +199,7 @@ def test_only_named_assessor_signs_clinical(
 ) -> None:
     add_all_evidence(programmes, enrolment_ref, "clin-delegation", people)
 
-    with pytest.raises(SignOffRejected, match="named person"):
+    with pytest.raises(SignOffRejected, match="named assessor, account"):
         programmes.sign_off(
             enrolment_ref, "clin-delegation", account_id=people.assessor2
         )
@@ -497,3 +497,239 @@ def test_completion_processed_concurrently_issues_once(
     with Session(programme_engine) as session:
         assert len(session.exec(select(ProgrammeCredential)).all()) == 1
         assert len(session.exec(select(IssuedCredential)).all()) == 1
+
+
+def test_enrolment_needs_named_roles(programmes: Programmes, people: People) -> None:
+    from datetime import date
+
+    from programmes.errors import ProgrammeError
+
+    programmes.create_cohort(
+        code="GLP-ROLES",
+        title="Roles",
+        lead_account_id=people.lead,
+        lead_organisation="essex-vale-council",
+        starts_on=date(2026, 9, 1),
+    )
+    cases = [
+        (people.outsider, None, "does not have the assessor role"),
+        (people.assessor, people.outsider, "does not have the line-manager role"),
+        (people.learner, None, "cannot be their own assessor"),
+    ]
+    for assessor, manager, message in cases:
+        with pytest.raises(ProgrammeError, match=message):
+            programmes.enrol_learner(
+                cohort_code="GLP-ROLES",
+                learner_account_id=people.learner,
+                organisation="chelmer-valley",
+                variant="nursing",
+                assessor_account_id=assessor,
+                line_manager_account_id=manager,
+            )
+
+    assert programmes.progress("GLP-ROLES").learners == ()
+
+
+def test_evidence_after_sign_off_rejected(
+    programmes: Programmes, enrolment_ref: str, people: People
+) -> None:
+    add_all_evidence(programmes, enrolment_ref, "clin-delegation", people)
+    programmes.sign_off(enrolment_ref, "clin-delegation", account_id=people.assessor)
+
+    with pytest.raises(EvidenceRejected, match="already signed-off"):
+        programmes.add_evidence(
+            enrolment_ref,
+            "clin-delegation",
+            account_id=people.learner,
+            evidence_type="reflection",
+            title="Late",
+            text="Another reflection.",
+        )
+
+
+def sign_everything(programmes: Programmes, reference: str, people: People) -> None:
+    """Add the evidence and the signatures every competency's rule needs."""
+    framework = programmes.framework_for(reference)
+    signers = {
+        "practice-assessor": [people.assessor],
+        "academic": [people.academic],
+        "manager-and-lead": [people.manager, people.lead],
+        "coach-and-self-assessment": [people.supervisor],
+    }
+    for competency in programmes.portfolio(reference).competencies:
+        add_all_evidence(programmes, reference, competency.id, people)
+        rule = framework.competencies[competency.id].sign_off
+        for account_id in signers[rule]:
+            programmes.sign_off(
+                reference,
+                competency.id,
+                account_id=account_id,
+                rating=competency.expected_rating,
+            )
+
+
+def test_programme_completion_issues_certificate(
+    programmes: Programmes,
+    enrolment_ref: str,
+    people: People,
+    programme_engine: Engine,
+) -> None:
+    sign_everything(programmes, enrolment_ref, people)
+    again = programmes.process_completion(enrolment_ref)
+
+    portfolio = programmes.portfolio(enrolment_ref)
+    documents = wallet_documents(programme_engine, people.learner)
+    certificates = [
+        d
+        for d in documents
+        if d["credentialSubject"]["achievement"]["achievementType"] == "Certificate"
+    ]
+    assert portfolio.status == "completed"
+    assert len(documents) == 14
+    assert len(certificates) == 1
+    assert again == [certificates[0]["id"]]
+    assert programmes.progress("GLP-2026").totals()["completed"] == 1
+
+
+def test_withdrawal_after_completion_revokes_certificate(
+    programmes: Programmes,
+    enrolment_ref: str,
+    people: People,
+    programme_engine: Engine,
+) -> None:
+    sign_everything(programmes, enrolment_ref, people)
+
+    programmes.withdraw_sign_off(
+        enrolment_ref, "per-engagement", account_id=people.lead, reason="Redo."
+    )
+
+    with Session(programme_engine) as session:
+        revoked = session.exec(
+            select(ProgrammeCredential).where(
+                col(ProgrammeCredential.revoked_at).is_not(None)
+            )
+        ).all()
+    assert sorted(row.competency or "programme" for row in revoked) == [
+        "per-engagement",
+        "programme",
+    ]
+    assert programmes.portfolio(enrolment_ref).status == "active"
+
+
+def test_cohort_with_custom_framework(programmes: Programmes, people: People) -> None:
+    import copy
+    from datetime import date
+
+    from programmes.framework import bundled_framework, read_framework
+    from workflows.definitions import compile_definition
+
+    document = copy.deepcopy(bundled_framework().definition.document)
+    document["id"] = "custom-leadership"
+    extra = [
+        {
+            "id": f"man-extra-{number}",
+            "domain": "managerial",
+            "title": f"Extra managerial competency {number}",
+            "dimension": "engaging-the-team",
+            "expectedRating": "essential",
+            "evidence": ["reflection"],
+            "signOff": "manager-and-lead",
+        }
+        for number in range(27)
+    ]
+    document["programme"]["competencies"].extend(extra)
+    framework = read_framework(compile_definition(document))
+    programmes.create_cohort(
+        code="GLP-BIG",
+        title="Forty competencies",
+        lead_account_id=people.lead,
+        lead_organisation="essex-vale-council",
+        starts_on=date(2026, 9, 1),
+        framework=framework,
+    )
+
+    reference = programmes.enrol_learner(
+        cohort_code="GLP-BIG",
+        learner_account_id=people.learner,
+        organisation="chelmer-valley",
+        variant="nursing",
+        assessor_account_id=people.assessor,
+    ).reference
+
+    assert len(programmes.portfolio(reference).competencies) == 40
+    assert programmes.progress("GLP-BIG").learners[0].competencies == 40
+
+
+def test_only_named_line_manager_signs(
+    programmes: Programmes,
+    enrolment_ref: str,
+    people: People,
+    programme_engine: Engine,
+) -> None:
+    from accounts.service import grant_role
+    from programmes.errors import ProgrammeError
+
+    with Session(programme_engine) as session:
+        grant_role(session, people.assessor2, "line_manager", "chelmer-valley")
+        session.commit()
+    add_all_evidence(programmes, enrolment_ref, "man-change", people)
+
+    with pytest.raises(SignOffRejected, match="named line-manager, account"):
+        programmes.sign_off(
+            enrolment_ref, "man-change", account_id=people.assessor2, rating="strong"
+        )
+    with pytest.raises(ProgrammeError, match="does not have the line-manager role"):
+        programmes.name_person(
+            enrolment_ref, role="line-manager", account_id=people.outsider
+        )
+    programmes.name_person(
+        enrolment_ref, role="line-manager", account_id=people.assessor2
+    )
+    signed = programmes.sign_off(
+        enrolment_ref, "man-change", account_id=people.assessor2, rating="strong"
+    )
+
+    assert not signed.signed_off
+    assert signed.waiting_for is not None
+
+
+def test_concurrent_enrolment_creates_one(
+    programmes: Programmes, people: People
+) -> None:
+    import threading
+    from datetime import date
+
+    programmes.create_cohort(
+        code="GLP-RACE",
+        title="Race",
+        lead_account_id=people.lead,
+        lead_organisation="essex-vale-council",
+        starts_on=date(2026, 9, 1),
+    )
+    barrier = threading.Barrier(2)
+    references: list[str] = []
+    errors: list[BaseException] = []
+
+    def enrol() -> None:
+        barrier.wait()
+        try:
+            enrolment = programmes.enrol_learner(
+                cohort_code="GLP-RACE",
+                learner_account_id=people.learner2,
+                organisation="chelmer-valley",
+                variant="nursing",
+                assessor_account_id=people.assessor,
+            )
+            references.append(enrolment.reference)
+        except BaseException as error:  # noqa: BLE001 - reported by the assert
+            errors.append(error)
+
+    threads = [threading.Thread(target=enrol) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(set(references)) == 1
+    assert len(programmes.progress("GLP-RACE").learners) == 1

@@ -167,3 +167,120 @@ def test_assessor_signs_from_queue(web: tuple[Flask, str]) -> None:
     assert "Signed off" in signed.get_data(as_text=True)
     portfolio = learner.get(page).get_data(as_text=True)
     assert 'data-testid="status-clin-delegation">signed-off' in portfolio
+
+
+def test_credential_shows_in_wallet(web: tuple[Flask, str]) -> None:
+    app, reference = web
+    from tests.programmes.test_service import add_all_evidence
+
+    with app.app_context():
+        from sqlmodel import Session
+
+        from accounts.service import find_account
+        from passport.app import platform
+        from programmes.views import programmes_service
+
+        with Session(platform(app).engine) as session:
+            ids = {
+                name: find_account(session, f"{name}@example.org").id
+                for name in ("learner", "assessor", "supervisor")
+            }
+        service = programmes_service()
+        people = type("People", (), ids)
+        add_all_evidence(service, reference, "clin-delegation", people)  # type: ignore[arg-type]
+        service.sign_off(reference, "clin-delegation", account_id=ids["assessor"])
+    client = app.test_client()
+    sign_in(client, "learner@example.org", PASSWORD)
+
+    wallet = client.get("/wallet/")
+
+    assert wallet.status_code == 200
+    assert "Delegate and supervise care safely" in wallet.get_data(as_text=True)
+
+
+def test_lead_counts_prior_learning_page(web: tuple[Flask, str]) -> None:
+    import json
+
+    from tests.programmes.test_service import add_all_evidence, wallet_documents
+
+    app, reference = web
+    with app.app_context():
+        from sqlmodel import Session
+
+        from accounts.service import find_account
+        from passport.app import platform
+        from programmes.views import programmes_service
+
+        engine = platform(app).engine
+        with Session(engine) as session:
+            ids = {
+                name: find_account(session, f"{name}@example.org").id
+                for name in (
+                    "learner",
+                    "assessor",
+                    "supervisor",
+                    "outsider",
+                    "councilassessor",
+                )
+            }
+        service = programmes_service()
+        people = type("People", (), ids)
+        add_all_evidence(service, reference, "clin-delegation", people)  # type: ignore[arg-type]
+        service.sign_off(reference, "clin-delegation", account_id=ids["assessor"])
+        credential = wallet_documents(engine, ids["learner"])[0]
+        service.create_cohort(
+            code="GLP-WEB-2",
+            title="Social care leadership",
+            lead_account_id=ids["outsider"],
+            lead_organisation=COUNCIL,
+            starts_on=date(2027, 1, 4),
+        )
+        newcomer = service.enrol_learner(
+            cohort_code="GLP-WEB-2",
+            learner_account_id=ids["learner"],
+            organisation=COUNCIL,
+            variant="social-care",
+            assessor_account_id=ids["councilassessor"],
+        ).reference
+    lead = app.test_client()
+    sign_in(lead, "outsider@example.org", PASSWORD)
+    page = f"/programmes/portfolio/{newcomer}"
+
+    garbled = lead.post(
+        f"{page}/prior-learning",
+        data={"csrf_token": csrf_token(lead, page), "credential": "{not json"},
+        follow_redirects=True,
+    )
+    counted = lead.post(
+        f"{page}/prior-learning",
+        data={
+            "csrf_token": csrf_token(lead, page),
+            "credential": json.dumps(credential),
+        },
+        follow_redirects=True,
+    )
+
+    assert "unreadable" in garbled.get_data(as_text=True)
+    html = counted.get_data(as_text=True)
+    assert "Counted clin-delegation" in html
+    assert 'data-testid="status-clin-delegation">counted' in html
+
+
+def test_changed_file_is_not_served(web: tuple[Flask, str], tmp_path: Path) -> None:
+    from programmes.evidence import EVIDENCE_FOLDER
+
+    app, reference = web
+    client = app.test_client()
+    sign_in(client, "learner@example.org", PASSWORD)
+    page = upload(client, reference, "man-quality-data", "audit.pdf", PDF)
+    evidence_id = (
+        page.get_data(as_text=True)
+        .split('href="/programmes/evidence/')[1]
+        .split('"')[0]
+    )
+    for stored in (tmp_path / "data" / EVIDENCE_FOLDER).iterdir():
+        stored.write_bytes(b"%PDF-1.7 replaced")
+
+    response = client.get(f"/programmes/evidence/{evidence_id}")
+
+    assert response.status_code == 410
