@@ -159,9 +159,9 @@ def cohort_progress(
     due_before = (now - timedelta(days=SIGN_OFF_DUE_DAYS)).astimezone(UTC)
     if session.get_bind().dialect.name == "postgresql":
         # PostgreSQL 15 prices the per-record subquery high enough to JIT
-        # compile the query, which took about 60 ms of a 170 ms run for 500
-        # learners; the query runs faster interpreted. SET LOCAL ends with
-        # the transaction.
+        # compile the query. For 500 learners that compiling took 59 ms of a
+        # 370 ms run, against 161 ms with JIT off. SET LOCAL ends with the
+        # transaction.
         session.execute(text("SET LOCAL jit = off"))
     for enrolment_id, domain_id, status, count, awaiting, overdue in session.execute(
         _record_counts(framework, cohort, due_before)
