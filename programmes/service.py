@@ -33,7 +33,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from accounts.models import UserAccount
 from accounts.roles import Role
 from accounts.service import grant_role
 from audit.log import record_event
@@ -806,11 +805,6 @@ class Programmes:
             return cohort_progress(
                 session, framework_of(session, cohort), cohort, self.clock.now()
             )
-
-    def account_name(self, account_id: int) -> str:
-        with Session(self.engine) as session:
-            account = session.get(UserAccount, account_id)
-            return account.display_name if account is not None else f"#{account_id}"
 
 
 def _checked_body(
