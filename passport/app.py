@@ -129,6 +129,7 @@ BLUEPRINTS = (
     "workflows.views:bp",
     "workflows.api:bp",
     "programmes.views:bp",
+    "programmes.dashboard:bp",
 )
 
 # Blueprints serving JSON APIs to other systems. Their callers authenticate

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from accounts.roles import Role
 from accounts.service import AccountView
-from programmes.roles import LEARNER_ROLE, STAFF_ROLES
+from programmes.roles import LEARNER_ROLE, PROGRAMME_LEAD_ROLE, STAFF_ROLES
 from verifier.hr_profiles import HR_ADMIN
 from verifier.registry_admin import PARTNERSHIP_ADMIN
 
@@ -36,6 +36,7 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("Trust registry", "registry_admin.members", (PARTNERSHIP_ADMIN,)),
     NavLink("My programme", "programmes.index", (LEARNER_ROLE,)),
     NavLink("Programme sign-offs", "programmes.queue", STAFF_ROLES),
+    NavLink("Programme dashboard", "programme_dashboard.index", (PROGRAMME_LEAD_ROLE,)),
 )
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from credentials.datamodel import as_list
 from credentials.datetimes import parse_date_time_stamp
 from credentials.errors import CredentialError
+from passport.spreadsheets import spreadsheet_safe
 from verifier.requirements import (
     Profile,
     satisfying_codes,
@@ -157,25 +158,17 @@ class PassportReport:
             writer.writerow(
                 [
                     row.subject_code,
-                    _csv_safe(row.title),
+                    spreadsheet_safe(row.title),
                     row.outcome,
-                    _csv_safe(row.reason),
+                    spreadsheet_safe(row.reason),
                     row.held_code or "",
-                    _csv_safe(row.issuer_name),
+                    spreadsheet_safe(row.issuer_name),
                     row.expires_on.isoformat() if row.expires_on else "",
                     "" if row.days_left is None else row.days_left,
                     row.credential_id or "",
                 ]
             )
         return buffer.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with =, +, - or @ is a formula to spreadsheet programs;
-    # a leading apostrophe keeps it text (OWASP CSV injection guidance).
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 def _subject(document: dict[str, Any]) -> dict[str, Any]:
