@@ -118,6 +118,8 @@ class CredentialSummary:
     title: str
     subject_code: str
     level: str
+    achievement_type: str
+    description: str
     issuer_name: str
     issuer_id: str
     holder_name: str
@@ -194,6 +196,8 @@ def summarise_credential(
         title=_text(achievement.get("name")) or _text(document.get("name")),
         subject_code=_text(subject.get("subjectCode")),
         level=_text(subject.get("level")),
+        achievement_type=_text(achievement.get("achievementType")),
+        description=_text(achievement.get("description")),
         issuer_name=issuer_name or issuer_id,
         issuer_id=issuer_id,
         holder_name=_text(subject.get("name")),

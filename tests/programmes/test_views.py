@@ -195,7 +195,14 @@ def test_credential_shows_in_wallet(web: tuple[Flask, str]) -> None:
     wallet = client.get("/wallet/")
 
     assert wallet.status_code == 200
-    assert "Delegate and supervise care safely" in wallet.get_data(as_text=True)
+    page = wallet.get_data(as_text=True)
+    assert "Delegate and supervise care safely" in page
+    # An achievement has no training subject, level or expiry: the card
+    # says what it is and when it was awarded instead of empty fields.
+    assert "<dt>Kind</dt><dd>Competency</dd>" in page
+    assert "<dt>Awarded</dt>" in page
+    assert "No expiry date" in page
+    assert "<dt>Level</dt>" not in page
 
 
 def test_lead_counts_prior_learning_page(web: tuple[Flask, str]) -> None:
