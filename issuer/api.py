@@ -2,8 +2,9 @@
 
 The request and response shapes follow the W3C CCG VC-API issuer
 specification. Callers authenticate with an organisation's bearer token
-(``Authorization: Bearer sp_...``) and act as that organisation only.
-Every error is JSON with an ``error`` code and a ``message`` naming the
+(``Authorization: Bearer sp_...``) and act as that organisation only. The
+token is checked before the request's fields, so a caller without one
+learns nothing from validation messages. Every error is JSON with an ``error`` code and a ``message`` naming the
 problem; no input gives a 500.
 """
 
@@ -12,6 +13,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
 from audit.log import record_event
@@ -76,29 +78,29 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
 def issue_view() -> tuple[Response, int]:
     """Sign the credential in the body as the token's organisation: 201 or 400."""
     body = _json_body()
-    credential = body.get("credential")
-    if not isinstance(credential, dict):
-        raise ApiError(
-            400,
-            "invalid_request",
-            f"'credential' is {_kind(credential)}; send the unsigned credential "
-            "as a JSON object under 'credential'.",
-        )
-    options = body.get("options", {})
-    if not isinstance(options, dict):
-        raise ApiError(400, "invalid_request", "'options' must be a JSON object.")
-    cryptosuite = options.get("cryptosuite", DEFAULT_CRYPTOSUITE)
-    if cryptosuite not in SUITES:
-        raise ApiError(
-            400,
-            "invalid_options",
-            f"Cryptosuite {cryptosuite!r} is not supported; use one of "
-            f"{', '.join(sorted(SUITES))}.",
-        )
-    purposes = _status_purposes(options.get("credentialStatus"))
-
     with db_session() as session:
         token, organisation = _caller(session)
+        credential = body.get("credential")
+        if not isinstance(credential, dict):
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"'credential' is {_kind(credential)}; send the unsigned credential "
+                "as a JSON object under 'credential'.",
+            )
+        options = body.get("options", {})
+        if not isinstance(options, dict):
+            raise ApiError(400, "invalid_request", "'options' must be a JSON object.")
+        cryptosuite = options.get("cryptosuite", DEFAULT_CRYPTOSUITE)
+        # A list or an object cannot be looked up in the suite table.
+        if not isinstance(cryptosuite, str) or cryptosuite not in SUITES:
+            raise ApiError(
+                400,
+                "invalid_options",
+                f"Cryptosuite {cryptosuite!r} is not supported; use one of "
+                f"{', '.join(sorted(SUITES))}.",
+            )
+        purposes = _status_purposes(options.get("credentialStatus"))
         try:
             signed = issue_credential(
                 session,
@@ -123,6 +125,14 @@ def issue_view() -> tuple[Response, int]:
 def status_view() -> tuple[Response, int]:
     """Set or clear a credential's revocation or suspension status: 200."""
     body = _json_body()
+    with db_session() as session:
+        token, organisation = _caller(session)
+        return _change_status(session, token, organisation, body)
+
+
+def _change_status(
+    session: Session, token: ApiToken, organisation: Organisation, body: dict[str, Any]
+) -> tuple[Response, int]:
     credential_id = body.get("credentialId")
     if not isinstance(credential_id, str) or not credential_id:
         raise ApiError(
@@ -162,42 +172,40 @@ def status_view() -> tuple[Response, int]:
     if not isinstance(reason, str) or not reason.strip():
         raise ApiError(400, "invalid_request", "'reason' must be a non-empty string.")
 
-    with db_session() as session:
-        token, organisation = _caller(session)
+    try:
+        credential = find_issued_credential(session, organisation, credential_id)
+    except CredentialNotFound as error:
+        raise ApiError(404, "not_found", str(error)) from error
+    current = (
+        credential.revoked_at is not None
+        if purpose == REVOCATION
+        else credential.suspended_at is not None
+    )
+    changed = current != status
+    if changed:
+        if purpose == REVOCATION:
+            action = REVOKE if status else None
+        else:
+            action = SUSPEND if status else REINSTATE
+        if action is None:
+            raise ApiError(
+                400,
+                "status_rejected",
+                f"Credential {credential_id!r} is revoked, and revocation is "
+                "permanent; it cannot be set back to false.",
+            )
         try:
-            credential = find_issued_credential(session, organisation, credential_id)
-        except CredentialNotFound as error:
-            raise ApiError(404, "not_found", str(error)) from error
-        current = (
-            credential.revoked_at is not None
-            if purpose == REVOCATION
-            else credential.suspended_at is not None
-        )
-        changed = current != status
-        if changed:
-            if purpose == REVOCATION:
-                action = REVOKE if status else None
-            else:
-                action = SUSPEND if status else REINSTATE
-            if action is None:
-                raise ApiError(
-                    400,
-                    "status_rejected",
-                    f"Credential {credential_id!r} is revoked, and revocation is "
-                    "permanent; it cannot be set back to false.",
-                )
-            try:
-                change_status(
-                    session,
-                    services().key_store,
-                    organisation,
-                    credential_id,
-                    action,
-                    reason=reason,
-                    actor=f"api-token:{token.id}",
-                )
-            except StatusChangeRejected as error:
-                raise ApiError(400, "status_rejected", str(error)) from error
+            change_status(
+                session,
+                services().key_store,
+                organisation,
+                credential_id,
+                action,
+                reason=reason,
+                actor=f"api-token:{token.id}",
+            )
+        except StatusChangeRejected as error:
+            raise ApiError(400, "status_rejected", str(error)) from error
     return (
         jsonify(
             credentialId=credential_id,
@@ -209,7 +217,7 @@ def status_view() -> tuple[Response, int]:
     )
 
 
-def _caller(session: Any) -> tuple[ApiToken, Organisation]:
+def _caller(session: Session) -> tuple[ApiToken, Organisation]:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     token = authenticate(session, value.strip()) if scheme.lower() == "bearer" else None

@@ -403,3 +403,39 @@ def test_status_audited_with_token_actor(client, auth, seeded_app):
         entry = recent_entries(session, action="credential.revoked")[0]
     assert entry.actor.startswith("api-token:")
     assert json.loads(entry.details)["reason"] == "left"
+
+
+@pytest.mark.parametrize("cryptosuite", [[], {}, ["eddsa-rdfc-2022"], 5])
+def test_issue_non_text_cryptosuite_400(client, auth, cryptosuite):
+    body = {"credential": credential(), "options": {"cryptosuite": cryptosuite}}
+
+    response = issue(client, auth, body)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_options"
+    assert "Cryptosuite" in response.get_json()["message"]
+
+
+def test_issue_checks_token_before_options(client):
+    body = {"credential": credential(), "options": {"cryptosuite": []}}
+
+    response = client.post("/credentials/issue", json=body)
+
+    assert response.status_code == 401
+
+
+def test_status_checks_token_before_fields(client):
+    response = client.post("/credentials/status", json={"credentialId": 5})
+
+    assert response.status_code == 401
+
+
+def test_status_reason_too_long_400(client, auth):
+    signed = issue(client, auth, {"credential": credential()}).get_json()[
+        "verifiableCredential"
+    ]
+
+    response = status(client, auth, signed["id"], "suspension", True, reason="x" * 501)
+
+    assert response.status_code == 400
+    assert "500 characters" in response.get_json()["message"]
