@@ -60,7 +60,11 @@ def _workflow_error(error: WorkflowError) -> ResponseReturnValue:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # silent=True covers invalid JSON only, not nesting beyond the stack.
+        raise WorkflowError("the JSON body is nested too deeply") from None
     if not isinstance(body, dict):
         raise WorkflowError("send a JSON object with Content-Type application/json")
     return body
