@@ -64,7 +64,7 @@ from issuer.organisations import (
 from issuer.records import PAGE_SIZE, STATUS_FILTERS, search_credentials
 from issuer.signing import organisation_dids
 from issuer.status_lists import change_status
-from issuer.web import db_session, services
+from issuer.web import MAX_ROW_ID, db_session, row_number, services
 from keys.history import methods_of
 
 logger = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def _start_import(
     threading.Thread(target=work, name=f"import-{run_id}", daemon=True).start()
 
 
-@bp.get("/<slug>/imports/<int:run_id>")
+@bp.get(f"/<slug>/imports/<int(max={MAX_ROW_ID}):run_id>")
 @require_role(Role.ISSUER_ADMIN)
 def import_result(slug: str, run_id: int) -> str:
     """Show an import's counts so far and, once finished, its report."""
@@ -309,7 +309,7 @@ def import_result(slug: str, run_id: int) -> str:
     )
 
 
-@bp.get("/<slug>/imports/<int:run_id>/report.csv")
+@bp.get(f"/<slug>/imports/<int(max={MAX_ROW_ID}):run_id>/report.csv")
 @require_role(Role.ISSUER_ADMIN)
 def import_report(slug: str, run_id: int) -> Response:
     """Download the import's report of rejected rows and warnings."""
@@ -334,7 +334,7 @@ def credentials(slug: str) -> str:
     status = request.args.get("status", "")
     if status not in STATUS_FILTERS:
         status = ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=row_number) or 1, 1)
     with db_session() as session:
         organisation = _organisation(session, slug)
         rows = search_credentials(
@@ -441,7 +441,7 @@ def claim_codes(slug: str) -> tuple[str, int] | str:
 @require_role(Role.ISSUER_ADMIN)
 def audit(slug: str) -> str:
     """Show the organisation's audit entries, newest first; check the chain."""
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=row_number)
     action = request.args.get("action", "")[:64]
     check = request.args.get("verify") == "1"
     with db_session() as session:

@@ -4,8 +4,9 @@ The request and response shapes follow the W3C CCG VC-API issuer
 specification. Callers authenticate with an organisation's bearer token
 (``Authorization: Bearer sp_...``) and act as that organisation only. The
 token is checked before the request's fields, so a caller without one
-learns nothing from validation messages. Every error is JSON with an ``error`` code and a ``message`` naming the
-problem; no input gives a 500.
+learns nothing from validation messages. Every error is JSON with an
+``error`` code and a ``message`` naming the problem, and no input gives a
+500.
 """
 
 import json

@@ -422,3 +422,25 @@ def test_wallet_shows_superseded(client, seeded):
     assert "Superseded by a newer completion" in wallet
     assert 'data-issuer-state="revoked"' not in wallet
     assert "1 credential(s) are waiting" in wallet
+
+
+def test_huge_run_ids_not_found(client, seeded):
+    sign_in(client, seeded.admin_email)
+    huge = "9" * 30
+
+    result = client.get(f"{ADMIN}/imports/{huge}")
+    report = client.get(f"{ADMIN}/imports/{huge}/report.csv")
+
+    assert result.status_code == 404
+    assert report.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/audit?before=" + "9" * 30, "/credentials?page=" + "9" * 30]
+)
+def test_huge_query_numbers_ignored(client, seeded, path):
+    sign_in(client, seeded.admin_email)
+
+    response = client.get(ADMIN + path)
+
+    assert response.status_code == 200
