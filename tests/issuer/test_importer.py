@@ -376,3 +376,46 @@ def test_compromise_lists_signed_credentials(
     assert sorted(compromised_key_credentials(seeded_session, chelmer)) == sorted(
         signed
     )
+
+
+def test_report_cells_never_formulas(seeded_session, key_store, chelmer, tmp_path):
+    header = EXAMPLE.read_text(encoding="utf-8-sig").splitlines()[0]
+    row = [
+        "99100001",
+        "99100001-1",
+        "STUB, Chloé",
+        "901 Elderly Care Ward 7",
+        "Ward Clerk",
+        "Administrative and Clerical",
+        "NHS|CSTF|Conflict Resolution - 3 Years|",
+        "Meets Requirement",
+        "18-Jun-2024",
+        "18-Jun-2027",
+        "e-Learning",
+        "L14|EXAMPLE, Kit",
+        "901",
+    ]
+    formulas = {
+        2: "=cmd|' /C calc'!A0",
+        6: "@SUM(1+1)*cmd|' /C calc'!A0",
+        0: "-2+3",
+        8: "+1+1",
+        9: "\t=1+1",
+    }
+    path = tmp_path / "formulas.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(header.split(","))
+        for index, formula in formulas.items():
+            writer.writerow([*row[:index], formula, *row[index + 1 :]])
+    report = tmp_path / "report.csv"
+
+    run(seeded_session, key_store, chelmer, path, report_path=report)
+
+    with report.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    values = [row["value"] for row in rows]
+    assert len(values) == len(formulas)
+    for value in values:
+        assert value.startswith("'"), value
+    assert "'" + formulas[6] in values
