@@ -280,7 +280,14 @@ def _start_import(
                     run_id=run_id,
                 )
         except ExportFormatError as error:
-            logger.warning("uploaded export rejected run=%s: %s", run_id, error)
+            # The message can quote the file's first line, which may be a
+            # staff member's row, so the log gets only the missing columns.
+            # The run keeps the whole message for the administrator's page.
+            logger.warning(
+                "uploaded export rejected run=%s missing_columns=%s",
+                run_id,
+                ",".join(error.missing_columns) or "none",
+            )
         except Exception:
             logger.exception("import failed run=%s", run_id)
         finally:

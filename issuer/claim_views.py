@@ -69,6 +69,7 @@ def claim() -> Response | str | tuple[str, int]:
         return page, 403
 
     failure = None
+    failure_kind = ""
     with db_session() as session:
         try:
             result = redeem_claim_code(
@@ -95,14 +96,17 @@ def claim() -> Response | str | tuple[str, int]:
         except (ClaimCodeInvalid, AccountError, ValueError) as error:
             session.rollback()
             failure = str(error)
+            failure_kind = type(error).__name__
             record_event(
                 session,
                 "claim.failed",
                 actor=f"account:{account.id}" if account else "anonymous",
-                details={"reason": type(error).__name__},
+                details={"reason": failure_kind},
             )
     if failure is not None:
-        logger.warning("claim failed: %s", failure)
+        # The message can name the email address typed, so only its kind
+        # is logged.
+        logger.warning("claim failed reason=%s", failure_kind)
         page = render_template(
             "issuer/claim.html", form=form, account=account, error=failure
         )

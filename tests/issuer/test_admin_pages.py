@@ -1,6 +1,7 @@
 """The issuer administrator's pages and the staff claim pages, in a real app."""
 
 import io
+import logging
 import re
 import time
 
@@ -444,3 +445,31 @@ def test_huge_query_numbers_ignored(client, seeded, path):
     response = client.get(ADMIN + path)
 
     assert response.status_code == 200
+
+
+def test_claim_failure_log_has_no_email(client, seeded, caplog):
+    code = claim_code(client, seeded)
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/claim")})
+    caplog.set_level(logging.INFO)
+
+    response = claim_with_new_account(client, code, seeded.staff_email)
+
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
+    assert "claim failed" in caplog.text
+    assert seeded.staff_email not in caplog.text
+
+
+def test_rejected_upload_log_has_no_row_data(client, seeded, caplog):
+    caplog.set_level(logging.INFO)
+    sign_in(client, seeded.admin_email)
+    headerless = export_bytes(1).split(b"\r\n", 1)[1]
+    first_row = headerless.split(b"\r\n", 1)[0].decode("utf-8")
+    employee_number = first_row.split(",")[0].strip('"')
+
+    response = upload(client, headerless, "no-header.csv")
+    page = wait_for_import(client, response.headers["Location"])
+
+    assert 'data-state="failed"' in page
+    assert "uploaded export rejected" in caplog.text
+    assert employee_number not in caplog.text
