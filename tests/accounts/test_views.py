@@ -105,7 +105,15 @@ def test_next_path_followed(client, seeded):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:x",
+        "/wallet/\r\nSet-Cookie: a=b",
+        "/\x00//evil",
+        "/\x7f",
+    ],
 )
 def test_next_offsite_ignored(client, seeded, target):
     token = csrf_token(client, "/sign-in")
@@ -244,20 +252,6 @@ def test_require_no_role_any_account(probe_client, seeded):
     assert probe_client.get("/probe/any-page").status_code == 302
     sign_in(probe_client, seeded.admin_email)
     assert probe_client.get("/probe/any-page").status_code == 200
-
-
-@pytest.mark.parametrize(
-    "target", ["/wallet/\r\nSet-Cookie: a=b", "/wallet/\nx", "/\x00//evil", "/\x7f"]
-)
-def test_next_with_control_characters_ignored(client, seeded, target):
-    token = csrf_token(client, "/sign-in")
-    response = client.post(
-        "/sign-in",
-        query_string={"next": target},
-        data={"csrf_token": token, "email": seeded.staff_email, "password": PASSWORD},
-    )
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/"
 
 
 def test_signed_in_next_with_newline_ignored(client, seeded):
