@@ -122,6 +122,11 @@ _TITLES = frozenset(
 # and bidirectional overrides, surrogates, private-use characters, and the
 # Unicode line and paragraph separators.
 _FORBIDDEN_NAME_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
+
+MAX_DISPLAY_NAME_LENGTH = 200
+"""The maximum length of a display name in characters, which is the width of
+the staff record and account name columns. A longer name failed the whole
+import batch on PostgreSQL, so it is rejected as a row error instead."""
 # Bytes that are not valid UTF-8 decode to lone surrogates U+DC80..U+DCFF
 # under the "surrogateescape" error handler.
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
@@ -287,8 +292,9 @@ def parse_display_name(full_name: str) -> str:
     spaces become one space and the result is in Unicode NFC.
 
     :raises ValueError: with a one-sentence reason if the name is blank,
-        contains a control or invisible formatting character, or is not of the
-        form ``SURNAME, Forename``.
+        contains a control or invisible formatting character, is not of the
+        form ``SURNAME, Forename``, or is longer than
+        :data:`MAX_DISPLAY_NAME_LENGTH` once turned around.
     """
     for char in full_name:
         if unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES:
@@ -314,7 +320,13 @@ def parse_display_name(full_name: str) -> str:
             "The name lacks a surname or a forename, expected the form "
             "'SURNAME, Forename'."
         )
-    return f"{' '.join(forename_words)} {' '.join(surname_words)}"
+    display_name = f"{' '.join(forename_words)} {' '.join(surname_words)}"
+    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise ValueError(
+            f"The name is {len(display_name)} characters long, expected at most "
+            f"{MAX_DISPLAY_NAME_LENGTH} characters."
+        )
+    return display_name
 
 
 def _read_header(reader: "CsvReader") -> _Header:
