@@ -439,3 +439,17 @@ def test_status_reason_too_long_400(client, auth):
 
     assert response.status_code == 400
     assert "500 characters" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": "urn:example:" + "a" * 10000},
+        {"credentialSubject": {"id": "did:example:" + "b" * 10000}},
+    ],
+)
+def test_issue_overlong_ids_400(client, auth, changes):
+    response = issue(client, auth, {"credential": credential(**changes)})
+
+    assert response.status_code == 400
+    assert "at most 300 characters" in response.get_json()["message"]
