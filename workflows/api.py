@@ -87,14 +87,16 @@ def start_instance() -> ResponseReturnValue:
     ):
         raise WorkflowError(f"'version' must be a whole number, got {version!r}")
     member_of = member_organisations(workflow_engine(), _account_id())
-    if not member_of & {str(slug) for slug in organisations.values()}:
+    if not member_of & {
+        slug for slug in organisations.values() if isinstance(slug, str)
+    }:
         raise NotPermitted("you hold no role at any organisation of this instance")
     result = workflow_engine().start(
         str(body.get("definition", "")),
         business_key=str(body.get("businessKey", "")),
         subject_ref=str(body.get("subjectRef", "")),
-        organisations={str(k): str(v) for k, v in organisations.items()},
-        teams={str(k): str(v) for k, v in teams.items()},
+        organisations=organisations,
+        teams=teams,
         data=data,
         version=version,
         account_id=_account_id(),

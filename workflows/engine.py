@@ -64,6 +64,9 @@ RETRYABLE_DATABASE_ERRORS = ("locked", "busy", "deadlock", "could not serialize"
 # Starting data shares the instance variables with the signal counters and
 # with each step's recorded values, which the engine stores under the step id.
 RESERVED_VARIABLES = frozenset({"signals"})
+MAX_SLOT_VALUE_LENGTH = 64
+"""The maximum length of an organisation slug or team name given to start an
+instance, which is the width of the task's organisation and team columns."""
 MAX_START_DATA_DEPTH = 16
 """The maximum nesting of objects and arrays in starting data, counting the
 data object itself as level 1."""
@@ -98,6 +101,26 @@ def check_subject_ref(subject_ref: str) -> None:
             "letters, digits and hyphens with no run of ten digits (an NHS "
             "number is never accepted)"
         )
+
+
+def check_slot_values(field_name: str, slots: dict[str, Any]) -> None:
+    """Check that each organisation or team of a start request is short text.
+
+    Tasks store them in 64-character columns.
+
+    :raises WorkflowError: naming the slot and the value.
+    """
+    for slot, value in slots.items():
+        if not isinstance(value, str):
+            raise WorkflowError(
+                f"{field_name}[{slot!r}] must be text such as 'chelmer-valley', "
+                f"got {str(value)[:40]!r}"
+            )
+        if not 1 <= len(value) <= MAX_SLOT_VALUE_LENGTH:
+            raise WorkflowError(
+                f"{field_name}[{slot!r}] must be 1 to {MAX_SLOT_VALUE_LENGTH} "
+                f"characters, got {len(value)}"
+            )
 
 
 def check_start_data(definition: Definition, data: dict[str, Any]) -> None:
@@ -315,6 +338,8 @@ class WorkflowEngine:
         check_subject_ref(subject_ref)
         if not business_key or len(business_key) > 200:
             raise WorkflowError("the business key must be 1 to 200 characters")
+        check_slot_values("organisations", organisations)
+        check_slot_values("teams", teams or {})
 
         def work(session: Session) -> StartResult:
             existing = session.exec(

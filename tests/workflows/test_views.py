@@ -540,3 +540,22 @@ def test_signal_unknown_instance_404(client, seeded, care, instance):
     )
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"organisations": {**ORGANISATIONS, "community": "x" * 65}}, "1 to 64"),
+        ({"teams": {"hospital": "w" * 65}}, "1 to 64"),
+        ({"organisations": {**ORGANISATIONS, "community": ["x"]}}, "text"),
+        ({"teams": {"hospital": {"ward": 7}}}, "text"),
+    ],
+)
+def test_api_start_rejects_bad_slots(client, seeded, care, changes, fragment):
+    sign_in(client, seeded.staff_email)
+    body = _start_body("EP-1007", **changes)
+
+    response = _api_post(client, care, "/api/care/instances", json.dumps(body))
+
+    assert response.status_code == 400
+    assert fragment in response.get_json()["message"]
