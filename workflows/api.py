@@ -117,9 +117,23 @@ def list_tasks() -> ResponseReturnValue:
     return jsonify(tasks=[view.to_json() for view in views])
 
 
+def _check_task_visible(task_id: int) -> None:
+    """Raise TaskNotFound for a task of a patient the account has no role for.
+
+    The engine's NotPermitted names the task's role and organisation, which
+    only accounts caring for the patient may learn, as on the task page.
+    """
+    view = task_view(workflow_engine(), task_id)
+    if view is None or not may_see_subject(
+        workflow_engine(), _account_id(), view.subject_ref
+    ):
+        raise TaskNotFound(f"no task {task_id}")
+
+
 @bp.post("/tasks/<int:task_id>/claim")
 @require_role()
 def claim_task(task_id: int) -> ResponseReturnValue:
+    _check_task_visible(task_id)
     workflow_engine().claim(task_id, account_id=_account_id())
     view = task_view(workflow_engine(), task_id)
     assert view is not None
@@ -129,6 +143,7 @@ def claim_task(task_id: int) -> ResponseReturnValue:
 @bp.post("/tasks/<int:task_id>/complete")
 @require_role()
 def complete_task(task_id: int) -> ResponseReturnValue:
+    _check_task_visible(task_id)
     body = _body()
     values = body.get("values") or {}
     if not isinstance(values, dict):

@@ -449,9 +449,10 @@ def test_api_huge_integer_value_422(client, seeded, care):
     )
 
 
-@pytest.mark.parametrize("path", ["/api/care/instances", "/api/care/tasks/1/complete"])
+@pytest.mark.parametrize("path", ["/api/care/instances", "/api/care/tasks/{}/complete"])
 def test_api_deeply_nested_body_400(client, seeded, care, path):
     sign_in(client, seeded.staff_email)
+    path = path.format(_task_id(care, "admission_assessment"))
 
     response = _api_post(client, care, path, "[" * 50000 + "]" * 50000)
 
@@ -559,3 +560,19 @@ def test_api_start_rejects_bad_slots(client, seeded, care, changes, fragment):
 
     assert response.status_code == 400
     assert fragment in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("action", ["claim", "complete"])
+def test_api_task_hidden_from_other_organisations(client, seeded, care, action):
+    sign_in(client, seeded.hr_email)
+    task_id = _task_id(care, "admission_assessment")
+    token = csrf_token(client, "/care/tasks")
+
+    response = client.post(
+        f"/api/care/tasks/{task_id}/{action}",
+        json={"values": {}},
+        headers={"X-CSRFToken": token},
+    )
+
+    assert response.status_code == 404
+    assert "chelmer-valley" not in response.get_data(as_text=True)
