@@ -17,6 +17,13 @@ from flask import Blueprint, Response, jsonify, request
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
+from accounts.auth import client_address, throttle_secret
+from accounts.service import (
+    ClientFailureLimit,
+    TooManyFailures,
+    check_client_failures,
+    record_client_failure,
+)
 from audit.log import record_event
 from credentials.status_list import ENTRY_TYPE, LIST_TYPE, PURPOSES, REVOCATION
 from credentials.suites import SUITES
@@ -48,15 +55,23 @@ MAX_BODY_BYTES = 256 * 1024
 
 API_REASON_DEFAULT = "Changed through the VC-API; the client gave no reason."
 
+API_FAILURE_LIMIT = ClientFailureLimit("api-token", limit=30)
+"""Failed token checks one client address may make in 15 minutes. Each one
+is an audit entry, which can never be deleted, so a client past the limit
+gets 429 without one."""
+
 
 class ApiError(Exception):
     """An error response: HTTP status, error code and message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
 @bp.errorhandler(ApiError)
@@ -64,6 +79,8 @@ def _api_error(error: ApiError) -> tuple[Response, int]:
     response = jsonify(error=error.code, message=error.message)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="staff-passport"'
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response, error.status
 
 
@@ -219,11 +236,24 @@ def _change_status(
 
 
 def _caller(session: Session) -> tuple[ApiToken, Organisation]:
+    address = client_address()
+    try:
+        check_client_failures(
+            session, API_FAILURE_LIMIT, address, secret=throttle_secret()
+        )
+    except TooManyFailures as error:
+        seconds = int(error.retry_after.total_seconds())
+        raise ApiError(
+            429, "too_many_requests", str(error), retry_after=seconds
+        ) from error
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     token = authenticate(session, value.strip()) if scheme.lower() == "bearer" else None
     organisation = session.get(Organisation, token.organisation_id) if token else None
     if token is None or organisation is None:
+        record_client_failure(
+            session, API_FAILURE_LIMIT, address, secret=throttle_secret()
+        )
         record_event(
             session,
             "api.authentication_failed",

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from audit.log import recent_entries
 from examples.synthetic_export import export_rows, write_export
+from issuer.claim_views import CLAIM_FAILURE_LIMIT
 from issuer.models import IssuedCredential
 from passport.db import make_engine
 from tests.web_support import PASSWORD, csrf_token, sign_in
@@ -473,3 +474,24 @@ def test_rejected_upload_log_has_no_row_data(client, seeded, caplog):
     assert 'data-state="failed"' in page
     assert "uploaded export rejected" in caplog.text
     assert employee_number not in caplog.text
+
+
+def test_claim_guessing_throttled(client, seeded):
+    code = claim_code(client, seeded)
+    guesses = [
+        claim_with_new_account(client, f"AAAA-AAAA-AAAA-{number:04d}")
+        for number in range(CLAIM_FAILURE_LIMIT.limit)
+    ]
+
+    blocked = claim_with_new_account(client, code)
+
+    assert all(guess.status_code == 400 for guess in guesses)
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    engine = make_engine(seeded.settings.database_url)
+    with Session(engine) as session:
+        failures = recent_entries(session, limit=100, action="claim.failed")
+        redeemed = recent_entries(session, limit=100, action="claim.redeemed")
+    engine.dispose()
+    assert len(failures) == CLAIM_FAILURE_LIMIT.limit
+    assert redeemed == []

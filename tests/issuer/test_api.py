@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import Session
 
 from audit.log import recent_entries
+from issuer.api import API_FAILURE_LIMIT
 from issuer.api_tokens import create_api_token, revoke_api_token
 from issuer.organisations import get_organisation
 from passport.verification import platform_sources
@@ -453,3 +454,19 @@ def test_issue_overlong_ids_400(client, auth, changes):
 
     assert response.status_code == 400
     assert "at most 300 characters" in response.get_json()["message"]
+
+
+def test_bad_tokens_throttled_per_client(client, seeded_app):
+    headers = {"Authorization": "Bearer sp_guess"}
+    statuses = [
+        client.post(
+            "/credentials/issue", json={"credential": credential()}, headers=headers
+        ).status_code
+        for _ in range(API_FAILURE_LIMIT.limit + 2)
+    ]
+
+    with Session(seeded_app.extensions["platform"].engine) as session:
+        entries = recent_entries(session, limit=100, action="api.authentication_failed")
+    assert statuses[: API_FAILURE_LIMIT.limit] == [401] * API_FAILURE_LIMIT.limit
+    assert statuses[API_FAILURE_LIMIT.limit :] == [429, 429]
+    assert len(entries) == API_FAILURE_LIMIT.limit
