@@ -12,6 +12,7 @@ from audit.log import recent_entries
 from examples.synthetic_export import export_rows, write_export
 from issuer.claim_views import CLAIM_FAILURE_LIMIT
 from issuer.models import IssuedCredential
+from passport.app import MAX_REQUEST_BYTES
 from passport.db import make_engine
 from tests.web_support import PASSWORD, csrf_token, sign_in
 
@@ -495,3 +496,31 @@ def test_claim_guessing_throttled(client, seeded):
     engine.dispose()
     assert len(failures) == CLAIM_FAILURE_LIMIT.limit
     assert redeemed == []
+
+
+def test_upload_over_request_limit_imports(client, seeded):
+    sign_in(client, seeded.admin_email)
+    # Blank lines are skipped, so they make the file large without rows.
+    data = export_bytes(2) + b"\r\n" * (3 * 1024 * 1024)
+    assert len(data) > MAX_REQUEST_BYTES
+
+    response = upload(client, data, "large.csv")
+    page = wait_for_import(client, response.headers["Location"])
+
+    assert response.status_code == 302
+    assert 'data-state="finished"' in page
+    assert '<dd data-count="waiting">24</dd>' in page
+
+
+def test_large_upload_without_csrf_rejected(client, seeded):
+    sign_in(client, seeded.admin_email)
+    data = export_bytes(2) + b"\r\n" * (3 * 1024 * 1024)
+
+    response = client.post(
+        f"{ADMIN}/imports",
+        data={"export": (io.BytesIO(data), "large.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    assert "did not come from this site" in response.get_data(as_text=True)
