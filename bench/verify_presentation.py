@@ -1,11 +1,19 @@
 """Benchmark: verifying a passport presentation of 12 training credentials.
 
+Each credential carries a revocation and a suspension status entry. The
+issuer is a trust registry member whose status lists this script serves
+from a local HTTP server on 127.0.0.1, so the platform fetches them through
+the fence (``PASSPORT_ALLOW_HTTP_FETCH=1``) and then uses its cache.
+
 Measures, in one run on one machine:
 
 1. the raw Ed25519 cost of the 13 signatures (12 credentials and the
    presentation), verified with ``cryptography`` over the same hash data;
-2. ``verify_presentation`` in process, one call after another;
-3. ``POST /presentations/verify`` over HTTP against ``passport serve`` with
+2. ``verify_presentation`` in process with no sources: the pipeline alone,
+   status reported as not checked;
+3. ``verify_presentation`` in process with the platform's sources (the
+   registry table, fenced status list fetches, the status list cache);
+4. ``POST /presentations/verify`` over HTTP against ``passport serve`` with
    two gunicorn workers, under concurrent load from a second process.
 
 Usage::
@@ -26,31 +34,92 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from credentials.document_loader import CREDENTIALS_V2  # noqa: E402
 from credentials.presentations import create_presentation  # noqa: E402
 from credentials.proofs import AUTHENTICATION, add_proof, parse_proof  # noqa: E402
+from credentials.status_list import MutableBitstring, encode_list  # noqa: E402
 from credentials.suites import hash_data_for  # noqa: E402
 from issuer.subjects import load_subjects  # noqa: E402
 from issuer.training import build_training_credential  # noqa: E402
 from keys.multikey import Ed25519KeyPair  # noqa: E402
 from verifier import verify_presentation  # noqa: E402
 
+PURPOSES = ("revocation", "suspension")
+
 CHALLENGE = "bench-challenge-0001"
 DOMAIN = "https://hr.bench.example"
-NOW = datetime(2026, 3, 31, 12, tzinfo=UTC)
+# The server checks validity periods against the real clock, so the
+# credentials are completed 30 days before the run and checked now.
+NOW = datetime.now(UTC)
+COMPLETED = NOW.date() - timedelta(days=30)
 CREDENTIALS = 12
 
 
-def build_presentation() -> tuple[dict[str, Any], list[Ed25519KeyPair]]:
-    issuer = Ed25519KeyPair.from_seed(b"\x01" * 32)
+class StatusServer:
+    """Serves the issuer's two signed status lists on 127.0.0.1."""
+
+    def __init__(self, issuer: Ed25519KeyPair) -> None:
+        bodies: dict[str, bytes] = {}
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                server.requests += 1
+                body = bodies.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.origin = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        for purpose in PURPOSES:
+            url = self.list_url(purpose)
+            unsigned = {
+                "@context": [CREDENTIALS_V2],
+                "id": url,
+                "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+                "issuer": issuer.controller,
+                "validFrom": "2025-01-01T00:00:00Z",
+                "credentialSubject": {
+                    "id": f"{url}#list",
+                    "type": "BitstringStatusList",
+                    "statusPurpose": purpose,
+                    "encodedList": encode_list(MutableBitstring()),
+                },
+            }
+            signed = add_proof(unsigned, signer=issuer, created="2025-01-01T00:00:00Z")
+            bodies[f"/status/{purpose}"] = json.dumps(signed).encode()
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def list_url(self, purpose: str) -> str:
+        return f"{self.origin}/status/{purpose}"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def build_presentation(
+    status: StatusServer, issuer: Ed25519KeyPair
+) -> tuple[dict[str, Any], list[Ed25519KeyPair]]:
     holder = Ed25519KeyPair.from_seed(b"\x02" * 32)
     subjects = [s for s in load_subjects()][:CREDENTIALS]
     credentials = []
@@ -61,11 +130,21 @@ def build_presentation() -> tuple[dict[str, Any], list[Ed25519KeyPair]]:
             holder_id=holder.controller,
             display_name="Robin EXAMPLE",
             subject=subject,
-            completed=date(2025, 6, 1),
+            completed=COMPLETED,
             cstf_aligned=True,
         )
+        unsigned["credentialStatus"] = [
+            {
+                "id": f"{status.list_url(purpose)}#{index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": purpose,
+                "statusListIndex": str(index),
+                "statusListCredential": status.list_url(purpose),
+            }
+            for purpose in PURPOSES
+        ]
         credentials.append(
-            add_proof(unsigned, signer=issuer, created="2025-06-01T09:00:00Z")
+            add_proof(unsigned, signer=issuer, created=f"{COMPLETED}T09:00:00Z")
         )
     presentation = add_proof(
         create_presentation(credentials, holder=holder.controller),
@@ -110,16 +189,61 @@ def measure_raw(items, rounds: int) -> float:
     return statistics.median(times)
 
 
-def measure_in_process(presentation: dict[str, Any], calls: int) -> list[float]:
+def measure_in_process(
+    presentation: dict[str, Any], calls: int, sources: Any = None
+) -> list[float]:
+    """Return the seconds of each call; with ``sources``, every check must pass."""
     times = []
     for _ in range(calls):
         start = time.perf_counter()
         result = verify_presentation(
-            presentation, challenge=CHALLENGE, domain=DOMAIN, now=NOW
+            presentation,
+            challenge=CHALLENGE,
+            domain=DOMAIN,
+            now=NOW,
+            **(sources.sources() if sources is not None else {}),
         )
         times.append(time.perf_counter() - start)
-        assert result.verified
+        assert result.verified, [c for c in result.checks if not c.passed]
+        if sources is not None:
+            assert all(inner.check("status").passed for inner in result.credentials)
     return times
+
+
+def prepare_database(
+    folder: Path, issuer: Ed25519KeyPair, origin: str
+) -> dict[str, str]:
+    """Create the platform database with the issuer as a registry member.
+
+    :returns: the environment ``passport serve`` runs with.
+    """
+    from passport.db import make_engine, session_scope, upgrade_database
+    from verifier.registry_service import MemberInput, save_member
+
+    env = dict(os.environ)
+    env.update(
+        PASSPORT_DATA_DIR=str(folder),
+        DATABASE_URL=f"sqlite:///{folder / 'bench.db'}",
+        PASSPORT_KEY_PASSPHRASE="bench passphrase, not a secret",
+        PASSPORT_SECRET_KEY="bench secret key",
+        PASSPORT_ALLOW_HTTP_FETCH="1",
+    )
+    upgrade_database(env["DATABASE_URL"])
+    engine = make_engine(env["DATABASE_URL"])
+    with session_scope(engine) as session:
+        save_member(
+            session,
+            MemberInput(
+                did=issuer.controller,
+                name="Bench Trust",
+                cstf_aligned=True,
+                may_issue=("TrainingCredential", "cstf"),
+                origins=(origin,),
+            ),
+            editor="bench",
+        )
+    engine.dispose()
+    return env
 
 
 def free_port() -> int:
@@ -128,16 +252,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        PASSPORT_DATA_DIR=str(folder),
-        DATABASE_URL=f"sqlite:///{folder / 'bench.db'}",
-        PASSPORT_KEY_PASSPHRASE="bench passphrase, not a secret",
-        PASSPORT_SECRET_KEY="bench secret key",
-    )
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     passport = str(Path(sys.executable).with_name("passport"))
-    subprocess.run([passport, "init"], env=env, check=True, capture_output=True)
     server = subprocess.Popen(
         [
             passport,
@@ -189,7 +305,11 @@ def load_client(url: str, body: bytes, requests: int, concurrency: int) -> None:
 
 
 def measure_http(
-    presentation: dict[str, Any], requests: int, concurrency: int
+    presentation: dict[str, Any],
+    env: dict[str, str],
+    folder: Path,
+    requests: int,
+    concurrency: int,
 ) -> tuple[list[float], float]:
     body = json.dumps(
         {
@@ -198,29 +318,29 @@ def measure_http(
         }
     ).encode()
     port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        body_path = Path(folder) / "body.json"
-        body_path.write_bytes(body)
-        server = start_server(Path(folder), port)
-        try:
-            output = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--client",
-                    f"http://127.0.0.1:{port}/presentations/verify",
-                    str(body_path),
-                    str(requests),
-                    str(concurrency),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    data = json.loads(output)
+    body_path = folder / "body.json"
+    body_path.write_bytes(body)
+    server = start_server(env, port)
+    try:
+        output = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--client",
+                f"http://127.0.0.1:{port}/presentations/verify",
+                str(body_path),
+                str(requests),
+                str(concurrency),
+            ],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    if output.returncode != 0:
+        raise SystemExit(f"the load client failed: {output.stderr.strip()[-2000:]}")
+    data = json.loads(output.stdout)
     return data["times"], data["wall"]
 
 
@@ -250,28 +370,63 @@ def main() -> None:
     )
     options = parser.parse_args()
 
-    presentation, keys = build_presentation()
+    issuer = Ed25519KeyPair.from_seed(b"\x01" * 32)
+    status = StatusServer(issuer)
+    presentation, keys = build_presentation(status, issuer)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; {datetime.now(UTC).date().isoformat()}"
+        f"{platform.python_version()}; {datetime.now(UTC).date().isoformat()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
     )
     print(
-        f"presentation: {CREDENTIALS} credentials, "
+        f"presentation: {CREDENTIALS} credentials with 2 status entries each, "
         f"{len(json.dumps(presentation))} bytes"
     )
     raw = measure_raw(signed_items(presentation, keys), rounds=200)
     print(f"{'raw Ed25519, 13 signatures':<28} {raw * 1000:8.3f} ms")
 
-    measure_in_process(presentation, 5)  # warm the context caches
-    wall = time.perf_counter()
-    times = measure_in_process(presentation, options.calls)
-    report("in process", times, time.perf_counter() - wall, raw)
+    from passport.db import make_engine
+    from passport.settings import FetchSettings
+    from passport.verification import VerificationSources
 
-    if not options.skip_http:
-        times, wall = measure_http(
-            presentation, options.http_requests, options.concurrency
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        env = prepare_database(folder, issuer, status.origin)
+        engine = make_engine(env["DATABASE_URL"])
+        sources = VerificationSources(engine, FetchSettings(allow_http=True))
+        measure_in_process(presentation, 5)  # warm the context caches
+        measure_in_process(presentation, 5, sources)  # fetch and cache the lists
+        fetched = status.requests
+        # The two ways take turns call by call, so that load from other
+        # processes falls on both alike.
+        bare: list[float] = []
+        full: list[float] = []
+        for _ in range(options.calls):
+            bare += measure_in_process(presentation, 1)
+            full += measure_in_process(presentation, 1, sources)
+        report("in process, pipeline only", bare, sum(bare), raw)
+        report("in process, platform", full, sum(full), raw)
+        print(
+            f"  status list requests: {fetched} while warming, then "
+            f"{status.requests - fetched}"
         )
-        report(f"HTTP, 2 workers, {options.concurrency} in flight", times, wall, raw)
+        sources.close()
+        engine.dispose()
+
+        if not options.skip_http:
+            before = status.requests
+            times, wall = measure_http(
+                presentation, env, folder, options.http_requests, options.concurrency
+            )
+            report(
+                f"HTTP, 2 workers, {options.concurrency} in flight", times, wall, raw
+            )
+            print(
+                f"  status list requests during the HTTP run: "
+                f"{status.requests - before}"
+            )
+    status.stop()
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,11 @@ from issuer.organisations import (
     platform_did_documents,
     rotate_key,
 )
+from issuer.recognition import (
+    Recognition,
+    RecognitionOutcome,
+    issue_recognised_training,
+)
 from issuer.signing import organisation_dids
 from issuer.status_lists import change_status, status_list_by_url, status_list_record
 from keys.history import did_key_method_history
@@ -55,6 +60,8 @@ __all__ = [
     "ImportSummary",
     "IssuerError",
     "OrganisationNotFound",
+    "Recognition",
+    "RecognitionOutcome",
     "StatusChangeRejected",
     "accept_offer",
     "adopt_did_web",
@@ -69,6 +76,7 @@ __all__ = [
     "find_staff_record",
     "get_organisation",
     "import_training_export",
+    "issue_recognised_training",
     "issued_credentials",
     "list_organisations",
     "map_local_competence",

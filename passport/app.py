@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
@@ -16,6 +16,9 @@ from keys.store import KeyStore
 from passport.db import make_engine, session_scope
 from passport.settings import Settings
 from verifier.registry import IssuerRegistry
+
+if TYPE_CHECKING:
+    from passport.verification import VerificationSources
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ class Platform:
         self.settings = settings
         self.engine: Engine = make_engine(settings.database_url)
         self.key_store = KeyStore(settings.key_passphrase)
+        self._verification: VerificationSources | None = None
 
     def session(self) -> AbstractContextManager[Session]:
         """Return a database session that commits on success, for views."""
@@ -45,17 +49,20 @@ class Platform:
         return registry_from_engine(self.engine)
 
     def verification_sources(self) -> dict[str, Any]:
-        """Return what verification reads from this platform's database.
+        """Return the verification options: the trust registry, the
+        platform's own did:web documents and status lists from its database,
+        and a fenced fetcher for other issuers' documents."""
+        from passport.verification import VerificationSources
 
-        The partnership's issuers, the did:web documents of the platform's
-        own organisations and their status lists; nothing is fetched.
-        """
-        from passport.verification import sources_from_engine
-
-        return sources_from_engine(self.engine)
+        if self._verification is None:
+            self._verification = VerificationSources(self.engine, self.settings.fetch)
+        return self._verification.sources()
 
     def dispose(self) -> None:
-        """Close the engine's pooled connections."""
+        """Close the engine's pooled connections and the fetcher's."""
+        if self._verification is not None:
+            self._verification.close()
+            self._verification = None
         self.engine.dispose()
 
 
@@ -108,8 +115,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 BLUEPRINTS = (
     "accounts.views:bp",
     "wallet_web.views:bp",
+    "wallet_web.sharing_views:bp",
+    "wallet_web.share_api:bp",
     "verifier.hr:bp",
+    "verifier.hr_passport:bp",
+    "verifier.hr_profiles:bp",
     "verifier.api:bp",
+    "verifier.registry_admin:bp",
     "issuer.public:bp",
     "issuer.api:bp",
     "issuer.admin:bp",
@@ -121,7 +133,11 @@ BLUEPRINTS = (
 # Blueprints serving JSON APIs to other systems. Their callers authenticate
 # with bearer tokens or not at all and carry no session cookie, so CSRF
 # tokens do not apply; every endpoint that changes data checks its token.
-CSRF_EXEMPT_BLUEPRINTS = ("verifier.api:bp", "issuer.api:bp")
+CSRF_EXEMPT_BLUEPRINTS = (
+    "verifier.api:bp",
+    "issuer.api:bp",
+    "wallet_web.share_api:bp",
+)
 
 
 def _import_object(path: str) -> Any:

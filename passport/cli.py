@@ -179,26 +179,79 @@ def sign_command(key_path: Path, suite: str, created: str | None, file: str) -> 
     "at",
     help="Check the validity period at this XSD dateTimeStamp (default: now).",
 )
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Signed trust registry file (from 'passport registry export') to use "
+    "instead of the database's registry.",
+)
+@click.option(
+    "--registry-publisher",
+    help="DID that must have signed the --registry file (the partnership's "
+    "registry key, printed by 'passport registry export').",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Fetch nothing: status lists come from earlier fetches, with their age.",
+)
 @click.argument("file")
 def verify_command(
-    challenge: str | None, domain: str | None, as_json: bool, at: str | None, file: str
+    challenge: str | None,
+    domain: str | None,
+    as_json: bool,
+    at: str | None,
+    registry_path: Path | None,
+    registry_publisher: str | None,
+    offline: bool,
+    file: str,
 ) -> None:
     """Verify the credential or presentation in FILE ('-' for stdin).
 
     FILE may hold JSON or a wallet QR payload (text starting 'SP1:'). Exit
     status: 0 verified, 1 not verified, 2 unreadable input or bad usage.
     """
-    from passport.verification import verify_text
+    from passport.settings import FetchSettings
+    from passport.verification import load_registry_file, verify_text
 
+    try:
+        FetchSettings.from_env()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     now = datetime.now(UTC)
     if at is not None:
         try:
             now = parse_date_time_stamp(at, field="--at")
         except InvalidDateTime as error:
             raise click.BadParameter(str(error), param_hint="--at") from error
+    registry = None
+    if registry_path is not None:
+        if not registry_publisher:
+            raise click.BadParameter(
+                "--registry needs --registry-publisher DID, the partnership DID "
+                "that signs the registry, so that a copy signed by anyone else "
+                "is rejected.",
+                param_hint="--registry-publisher",
+            )
+        try:
+            # The registry is checked against the real clock, not --at: a
+            # copy past its validUntil is stale whatever instant is checked.
+            registry = load_registry_file(
+                registry_path, publisher_did=registry_publisher, now=datetime.now(UTC)
+            )
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--registry") from error
     text = _read_input(file)
     try:
-        result = verify_text(text, challenge=challenge, domain=domain, now=now)
+        result = verify_text(
+            text,
+            challenge=challenge,
+            domain=domain,
+            now=now,
+            registry=registry,
+            offline=offline,
+        )
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="FILE") from error
     if as_json:
@@ -336,13 +389,45 @@ def issue_command(
     type=click.IntRange(1, 64),
     help="gunicorn worker processes.",
 )
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the web platform with gunicorn until interrupted."""
-    from passport.server import platform_urls, run_server
+@click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate (chain) to serve HTTPS with; needs --keyfile.",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM private key of --certfile.",
+)
+def serve_command(
+    host: str,
+    port: int,
+    workers: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+) -> None:
+    """Serve the web platform with gunicorn until interrupted.
 
-    for label, url in platform_urls(host, port):
+    With --certfile and --keyfile it serves HTTPS only.
+    """
+    from passport.server import check_tls_files, platform_urls, run_server
+
+    if (certfile is None) != (keyfile is None):
+        raise click.BadParameter(
+            "give both --certfile and --keyfile to serve HTTPS, or neither for HTTP.",
+            param_hint="--certfile/--keyfile",
+        )
+    if certfile is not None and keyfile is not None:
+        try:
+            check_tls_files(certfile, keyfile)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--certfile") from error
+    tls = certfile is not None
+    for label, url in platform_urls(host, port, https=tls):
         click.echo(f"{label}: {url}")
-    run_server(host=host, port=port, workers=workers)
+    run_server(
+        host=host, port=port, workers=workers, certfile=certfile, keyfile=keyfile
+    )
 
 
 # Command groups that feature packages define, as "module:attribute". Each

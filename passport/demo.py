@@ -8,7 +8,7 @@ what was not issued before.
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -31,6 +31,14 @@ from issuer.service import (
 from keys.store import KeyStore
 from passport.db import make_engine, session_scope
 from passport.settings import Settings
+from verifier.hr_profiles import HR_ADMIN
+from verifier.registry_admin import PARTNERSHIP_ADMIN
+from verifier.registry_service import (
+    add_platform_organisations,
+    latest_published_registry,
+    publish_registry,
+)
+from verifier.requirements import seed_profiles
 from workflows.demo import seed_care_demo
 
 EXAMPLE_EXPORT = (
@@ -104,7 +112,16 @@ ADMIN_ACCOUNT = (
     Role.ISSUER_ADMIN,
     "chelmer-valley",
 )
+PARTNERSHIP_ADMIN_ACCOUNT = (
+    "registry@staff-passport.example",
+    "Jo PLACEHOLDER (partnership admin)",
+    PARTNERSHIP_ADMIN,
+    None,
+)
 STAFF_ACCOUNTS = 2
+# The demo partnership's members joined on this date, before any of their
+# credentials were issued.
+PARTNERSHIP_FROM = datetime(2020, 4, 1, tzinfo=UTC)
 
 
 def seed_partnership(
@@ -132,11 +149,31 @@ def seed_partnership(
     return organisations
 
 
+def seed_registry(session: Session, key_store: KeyStore, settings: Settings) -> None:
+    """List every demo organisation in the trust registry and publish it once.
+
+    Each member's fetch origin is the platform's public origin, where its
+    did:web document and status lists are served. Members that exist are
+    kept as they are, and a registry already published is not published
+    again.
+    """
+    add_platform_organisations(
+        session,
+        origin=settings.public_url,
+        member_from=PARTNERSHIP_FROM,
+        editor="system:demo",
+    )
+    if latest_published_registry(session) is None:
+        publish_registry(
+            session, key_store, now=datetime.now(UTC), editor="system:demo"
+        )
+
+
 def _ensure_account(
     session: Session,
     email: str,
     display_name: str,
-    role: Role,
+    role: str,
     organisation_slug: str | None,
     wallet_id: int | None = None,
 ) -> None:
@@ -192,6 +229,8 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
 
     with session_scope(engine) as session:
         seed_partnership(session, key_store, settings.public_url)
+        seed_registry(session, key_store, settings)
+        seed_profiles(session)
     report = settings.data_dir / "reports" / "demo-import.csv"
     with session_scope(engine) as session:
         chelmer = get_organisation(session, "chelmer-valley")
@@ -223,9 +262,16 @@ def seed_demo(settings: Settings, *, echo: Callable[[str], None] = print) -> Non
                 session, email, record.display_name, Role.STAFF, None, record.wallet_id
             )
             sign_ins.append((f"staff ({record.display_name})", email))
-        for email, name, role, slug in (HR_ACCOUNT, ADMIN_ACCOUNT):
+        for email, name, role, slug in (
+            HR_ACCOUNT,
+            ADMIN_ACCOUNT,
+            PARTNERSHIP_ADMIN_ACCOUNT,
+        ):
             _ensure_account(session, email, name, role, slug)
             sign_ins.append((role_label(role).lower(), email))
+        # The demo HR officer also edits the role profiles.
+        email, name, _, slug = HR_ACCOUNT
+        _ensure_account(session, email, name, HR_ADMIN, slug)
     seed_care_demo(
         engine,
         [email for label, email in sign_ins if label.startswith("staff")],

@@ -11,6 +11,7 @@ TABLE_MODULES = (
     "wallet_web.models",
     "verifier.models",
     "wallet_web.sharing_models",
+    "verifier.received_models",
     "workflows.models",
 )
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from accounts.roles import Role
 from accounts.service import AccountView
+from verifier.hr_profiles import HR_ADMIN
+from verifier.registry_admin import PARTNERSHIP_ADMIN
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,15 @@ class NavLink:
 
 NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("My training passport", "wallet.index", (Role.STAFF,)),
+    NavLink("Share passport", "wallet_sharing.share", (Role.STAFF,)),
+    NavLink("Sharing history", "wallet_sharing.history", (Role.STAFF,)),
     NavLink("Verify a credential", "hr.verify", (Role.HR,)),
+    NavLink("Receive a passport", "hr_passport.receive", (Role.HR,)),
+    NavLink("Role profiles", "hr_profiles.index", (HR_ADMIN,)),
     NavLink("Credential offers", "delivery.offers", (Role.STAFF,)),
     NavLink("Issuer administration", "issuer_admin.index", (Role.ISSUER_ADMIN,)),
     NavLink("Care tasks", "workflows.my_tasks", (Role.STAFF,)),
+    NavLink("Trust registry", "registry_admin.members", (PARTNERSHIP_ADMIN,)),
 )
 
 

@@ -1,6 +1,12 @@
-"""Running the platform under gunicorn."""
+"""Running the platform under gunicorn, over HTTP or HTTPS.
+
+HTTPS uses gunicorn's own TLS (its ``certfile`` and ``keyfile`` settings),
+because the W3C VC test suites call verifier endpoints over HTTPS only.
+"""
 
 import os
+import ssl
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -21,7 +27,25 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def platform_urls(host: str, port: int) -> list[tuple[str, str]]:
+def check_tls_files(certfile: Path, keyfile: Path) -> None:
+    """Load the certificate and key once, so that a bad pair stops the
+    command with a clear message before gunicorn starts.
+
+    :raises ValueError: naming the files and the TLS library's reason.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(certfile), str(keyfile))
+    except (ssl.SSLError, OSError) as error:
+        raise ValueError(
+            f"Cannot use certificate {str(certfile)!r} with key {str(keyfile)!r}: "
+            f"{error}. Give a PEM certificate and its matching unencrypted PEM key."
+        ) from error
+
+
+def platform_urls(
+    host: str, port: int, *, https: bool = False
+) -> list[tuple[str, str]]:
     """Return a label and URL for each page and API a person or system starts at.
 
     A server listening on every address (``0.0.0.0`` or ``::``) is reached
@@ -37,7 +61,7 @@ def platform_urls(host: str, port: int) -> list[tuple[str, str]]:
         host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
-    base = f"http://{host}:{port}"
+    base = f"{'https' if https else 'http'}://{host}:{port}"
     app = create_app()
     with app.test_request_context():
         entries = [("Sign in", url_for("accounts.sign_in"))]
@@ -53,12 +77,24 @@ def platform_urls(host: str, port: int) -> list[tuple[str, str]]:
                 url_for("vc_api.presentations_verify"),
             )
         )
+        entries.append(
+            ("Trust registry, signed", url_for("registry_admin.published_registry"))
+        )
     app.extensions["platform"].engine.dispose()
     return [(label, base + path) for label, path in entries]
 
 
-def run_server(*, host: str, port: int, workers: int) -> None:
+def run_server(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+) -> None:
     """Serve the app with ``workers`` gunicorn processes until interrupted.
+
+    With ``certfile`` and ``keyfile`` (PEM files) it serves HTTPS only.
 
     Each worker creates its own app (and database pool) after the fork.
     gunicorn's control socket lives in the data folder, so instances with
@@ -69,16 +105,18 @@ def run_server(*, host: str, port: int, workers: int) -> None:
 
     data_dir = data_dir_from_env(dict(os.environ))
     data_dir.mkdir(parents=True, exist_ok=True)
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": 4,
-            "accesslog": "-",
-            # The default access log line holds the URL only; no body or
-            # header values reach the log.
-            "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
-            "timeout": 60,
-            "control_socket": str(data_dir / "gunicorn.ctl"),
-        }
-    ).run()
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": 4,
+        "accesslog": "-",
+        # The default access log line holds the URL only; no body or
+        # header values reach the log.
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        "timeout": 60,
+        "control_socket": str(data_dir / "gunicorn.ctl"),
+    }
+    if certfile is not None and keyfile is not None:
+        options["certfile"] = str(certfile)
+        options["keyfile"] = str(keyfile)
+    _Gunicorn(options).run()

@@ -16,12 +16,26 @@
 ``PASSPORT_PUBLIC_URL``
     The platform's external base URL, used as the HR verifier's domain.
     Default: ``http://127.0.0.1:5000``.
+``PASSPORT_ALLOW_HTTP_FETCH``
+    ``1`` lets verification fetch status lists and ``did:web`` documents over
+    plain HTTP as well as HTTPS, for local testing only. Default: ``0``.
+``PASSPORT_FETCH_TIMEOUT``
+    Seconds a verification waits for one status list or DID document before
+    the check fails. Default: ``5``.
+``PASSPORT_FETCH_MAX_BYTES``
+    Largest status list or DID document fetched, in bytes. Default: 1 MiB.
+``PASSPORT_OFFLINE``
+    ``1`` makes verification fetch nothing: status lists come from the cache
+    of earlier fetches, with their age shown. Default: ``0``.
 """
 
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+DEFAULT_FETCH_TIMEOUT_SECONDS = 5.0
+DEFAULT_FETCH_MAX_BYTES = 1024 * 1024
 
 
 def _secret_from_file(path: Path) -> str:
@@ -53,6 +67,65 @@ def database_url_from_env(env: dict[str, str]) -> str:
     )
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    """Return the boolean environment variable ``name`` (``1``/``0``, unset: 0)."""
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name}={value!r} is not a boolean; set it to 1 or 0.")
+
+
+def _positive_number(env: dict[str, str], name: str, default: float) -> float:
+    """Return the positive number in environment variable ``name``, or ``default``."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0 or number == float("inf"):
+        raise ValueError(
+            f"{name}={value!r} is not a positive number; set it to a number "
+            "greater than 0, or unset it for the default."
+        )
+    return number
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Limits and mode of fetching the status lists and DID documents of
+    issuers outside this platform."""
+
+    allow_http: bool = False
+    timeout: float = DEFAULT_FETCH_TIMEOUT_SECONDS
+    max_bytes: int = DEFAULT_FETCH_MAX_BYTES
+    offline: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "FetchSettings":
+        """Read the ``PASSPORT_*FETCH*`` and ``PASSPORT_OFFLINE`` variables.
+
+        :raises ValueError: for a flag or number that cannot be read, naming
+            the variable and its value.
+        """
+        env = dict(os.environ if environ is None else environ)
+        return cls(
+            allow_http=_flag(env, "PASSPORT_ALLOW_HTTP_FETCH"),
+            timeout=_positive_number(
+                env, "PASSPORT_FETCH_TIMEOUT", DEFAULT_FETCH_TIMEOUT_SECONDS
+            ),
+            max_bytes=int(
+                _positive_number(
+                    env, "PASSPORT_FETCH_MAX_BYTES", DEFAULT_FETCH_MAX_BYTES
+                )
+            ),
+            offline=_flag(env, "PASSPORT_OFFLINE"),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings for one process."""
@@ -62,10 +135,15 @@ class Settings:
     key_passphrase: str
     secret_key: str
     public_url: str
+    fetch: FetchSettings = FetchSettings()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
-        """Build settings from ``environ`` (default: ``os.environ``)."""
+        """Build settings from ``environ`` (default: ``os.environ``).
+
+        :raises ValueError: for a flag or number that cannot be read, naming
+            the variable and its value.
+        """
         env = dict(os.environ if environ is None else environ)
         data_dir = data_dir_from_env(env)
         database_url = database_url_from_env(env)
@@ -84,4 +162,5 @@ class Settings:
             key_passphrase=passphrase,
             secret_key=secret_key,
             public_url=public_url,
+            fetch=FetchSettings.from_env(env),
         )

@@ -1,42 +1,68 @@
 """Verification as the command line and the platform run it.
 
 This wraps :mod:`verifier` with what a deployment adds: reading wallet QR
-payloads, telling credentials from presentations, and the platform's own
-records: the partnership's issuers (both DIDs of each), the did:web
-documents of its organisations with their key history, and their status
-lists. Nothing here fetches from the network: a did:web or status
-list URL the platform does not hold fails its check.
+payloads, telling credentials from presentations, the partnership's trust
+registry (the ``registry_member`` table, or a signed registry file loaded
+for offline use), and where DID documents and status lists come from:
+
+- the platform's own organisations: their did:web documents, key history
+  and status lists are read from the database, with no request;
+- any other issuer: its did:web document and status lists are fetched
+  through :class:`verifier.fetch.FencedFetcher`, only from the origins the
+  registry lists for that issuer, over HTTPS (plain HTTP only with
+  ``PASSPORT_ALLOW_HTTP_FETCH=1``), within ``PASSPORT_FETCH_TIMEOUT`` and
+  ``PASSPORT_FETCH_MAX_BYTES``. A URL outside those origins fails its check
+  and no request is made. Fetched status lists are kept in the
+  ``status_list_cache`` table with the instant of the fetch.
+
+In offline mode (``PASSPORT_OFFLINE=1`` or ``passport verify --offline``)
+nothing is fetched: status lists come from that cache, however old, and the
+report shows their age; a list that was never fetched fails closed.
 """
 
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from credentials.status_list import Bitstring
+from keys.did_key import DID_KEY_PREFIX
 from keys.did_web import CachedDidResolver
-from passport.settings import database_url_from_env
-from verifier import (
-    IssuerRegistry,
-    TrustedIssuer,
-    verify_credential,
-    verify_presentation,
-)
+from passport.settings import FetchSettings, database_url_from_env
+from verifier import IssuerRegistry, verify_credential, verify_presentation
+from verifier.bounded_cache import BoundedCache
+from verifier.did_resolution import MAX_CACHED_DID_DOCUMENTS, DidResolver
+from verifier.errors import RegistryDocumentInvalid
+from verifier.fetch import FencedFetcher, FetchPolicy
 from verifier.inputs import is_presentation, parse_input
+from verifier.registry_document import load_registry_credential
 from verifier.results import VerificationResult
-from verifier.status import CachedStatusList, StatusListCache
+from verifier.status import (
+    CachedStatusList,
+    ListVerifier,
+    MemoryStatusListStore,
+    StatusListCache,
+    StatusListStore,
+    StatusUnavailable,
+)
+from verifier.status_store import DatabaseStatusListStore
 
 __all__ = [
+    "LayeredStatusListStore",
+    "PlatformDidResolver",
     "PlatformStatusListStore",
+    "PlatformStatusLists",
+    "VerificationSources",
+    "fetch_policy",
     "is_presentation",
+    "load_registry_file",
     "parse_input",
     "platform_sources",
     "registry_from_database",
@@ -49,37 +75,59 @@ logger = logging.getLogger(__name__)
 
 
 def registry_from_database(database_url: str | None = None) -> IssuerRegistry:
-    """Return the partnership's issuers from the database, if there is one.
+    """Return the partnership's trust registry from the database, if there is one.
 
     A missing SQLite file or an unmigrated database gives an empty registry
     (every issuer is then reported as unknown); the file is never created.
     """
-    with platform_sources(database_url) as sources:
+    with platform_sources(database_url, offline=True) as sources:
         registry: IssuerRegistry = sources["registry"]
         return registry
 
 
 def registry_from_engine(engine: Engine) -> IssuerRegistry:
-    """Return the partnership's issuers from the ``organisation`` table.
+    """Return the partnership's trust registry from the ``registry_member`` table.
 
-    Each organisation is listed under its did:web and under the did:key of
-    its first key. An unmigrated or unreachable database gives an empty
-    registry, so every issuer is then reported as unknown rather than the
-    verification failing.
+    An unmigrated or unreachable database gives an empty registry, so every
+    issuer is then reported as unknown rather than the verification failing.
+    """
+    from verifier.registry_service import load_registry
+
+    try:
+        with Session(engine) as session:
+            return load_registry(session)
+    except SQLAlchemyError as error:
+        logger.warning("trust registry unavailable: %s", type(error).__name__)
+        return IssuerRegistry()
+
+
+def load_registry_file(
+    path: Path, *, publisher_did: str, now: datetime
+) -> IssuerRegistry:
+    """Load a signed registry document exported with ``passport registry export``.
+
+    :param publisher_did: the partnership DID the caller trusts to sign it.
+    :raises ValueError: if the file cannot be read or the document fails
+        verification, naming the file and the reason.
     """
     try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT did, did_key, name, slug, cstf_aligned FROM organisation")
-            ).all()
-    except SQLAlchemyError as error:
-        logger.warning("issuer registry unavailable: %s", type(error).__name__)
-        return IssuerRegistry()
-    return IssuerRegistry(
-        TrustedIssuer(did, name, slug, cstf_aligned=bool(aligned))
-        for did_web, did_key, name, slug, aligned in rows
-        for did in dict.fromkeys((did_web, did_key))
-        if did
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"Cannot read the registry file {str(path)!r}: {error}"
+        ) from error
+    try:
+        return load_registry_credential(text, publisher_did=publisher_did, now=now)
+    except RegistryDocumentInvalid as error:
+        raise ValueError(f"Registry file {str(path)!r}: {error}") from error
+
+
+def fetch_policy(settings: FetchSettings) -> FetchPolicy:
+    """Return the fence limits the settings choose."""
+    return FetchPolicy(
+        timeout=settings.timeout,
+        max_bytes=settings.max_bytes,
+        allow_http=settings.allow_http,
     )
 
 
@@ -118,56 +166,268 @@ class PlatformStatusListStore:
         """Keep nothing, because the database already stores the issuer's lists."""
 
 
-def sources_from_engine(engine: Engine) -> dict[str, Any]:
-    """Return the verification options the platform's database supplies.
+class LayeredStatusListStore:
+    """A per-process memory store in front of a shared store.
 
-    The result contains ``registry``, ``resolve_did`` and ``status_lists``, ready
-    to pass to :func:`verifier.verify_credential` and the other entry points.
+    Reading the database and decoding a list costs about as much as
+    verifying a credential, so each process keeps the decoded lists it has
+    read. Both layers hold the same ``fetched_at``, so the cache's freshness
+    rule returns the same result whichever layer the list came from.
     """
-    registry = registry_from_engine(engine)
-    documents: dict[str, dict[str, Any]] = {}
-    did_key_history: dict[str, dict[str, str]] = {}
-    try:
-        from issuer.service import did_key_method_history, platform_did_documents
 
-        with Session(engine) as session:
-            documents = platform_did_documents(session)
-            did_key_history = did_key_method_history(session)
-    except SQLAlchemyError as error:
-        logger.warning("platform DID documents unavailable: %s", type(error).__name__)
-    return {
-        "registry": registry,
-        "resolve_did": CachedDidResolver(documents, did_key_history),
-        "status_lists": StatusListCache(
-            None, offline=True, store=PlatformStatusListStore(engine)
-        ),
-    }
+    def __init__(self, memory: StatusListStore, shared: StatusListStore) -> None:
+        self.memory = memory
+        self.shared = shared
+
+    def get(self, url: str) -> CachedStatusList | None:
+        """Return the list from memory, else from the shared store."""
+        entry = self.memory.get(url)
+        if entry is None:
+            entry = self.shared.get(url)
+            if entry is not None:
+                self.memory.put(entry)
+        return entry
+
+    def put(self, entry: CachedStatusList) -> None:
+        """Keep a newly fetched list in both layers."""
+        self.memory.put(entry)
+        self.shared.put(entry)
+
+
+class PlatformStatusLists(StatusListCache):
+    """Status lists: the platform's own from its database, others fetched.
+
+    A list the platform publishes is read from the ``status_list`` table
+    with no request. Any other list goes through the fenced fetcher (or, in
+    offline mode, the cache only) as :class:`StatusListCache` does.
+
+    :param own_urls: the URLs of the lists the platform publishes; only
+        these are looked up in ``own_lists``.
+    """
+
+    def __init__(
+        self,
+        fetcher: FencedFetcher | None,
+        *,
+        own_lists: StatusListStore,
+        own_urls: frozenset[str],
+        store: StatusListStore,
+        offline: bool = False,
+    ) -> None:
+        super().__init__(fetcher, offline=offline, store=store)
+        self.own_lists = own_lists
+        self.own_urls = own_urls
+
+    def get(
+        self,
+        url: str,
+        *,
+        issuer: str,
+        purpose: str,
+        allowed_origins: tuple[str, ...],
+        now: datetime,
+        verify_list: ListVerifier | None = None,
+    ) -> CachedStatusList:
+        """Return the list at ``url`` from the database, the cache or the fence.
+
+        :raises StatusUnavailable: naming why the list cannot be used.
+        """
+        own = self.own_lists.get(url) if url in self.own_urls else None
+        if own is not None:
+            if own.issuer != issuer or own.purpose != purpose:
+                raise StatusUnavailable(
+                    f"The status list at {url!r} is the {own.purpose} list of "
+                    f"{own.issuer!r}, not a {purpose} list of {issuer!r}."
+                )
+            return own
+        return super().get(
+            url,
+            issuer=issuer,
+            purpose=purpose,
+            allowed_origins=allowed_origins,
+            now=now,
+            verify_list=verify_list,
+        )
+
+
+class PlatformDidResolver:
+    """Resolves did:key and the platform's own did:web DIDs from the
+    database, and any other did:web through the fence.
+
+    :param local: resolves did:key (with the key history the platform
+        recorded) and the platform's did:web documents.
+    :param own_dids: the did:web DIDs that ``local`` has documents for.
+    :param remote: fetches other did:web documents; None resolves nothing
+        else, so such a DID fails its check.
+    """
+
+    def __init__(
+        self,
+        local: CachedDidResolver,
+        own_dids: frozenset[str],
+        remote: DidResolver | None,
+    ) -> None:
+        self.local = local
+        self.own_dids = own_dids
+        self.remote = remote
+
+    def __call__(self, did: str) -> dict[str, Any]:
+        """Return the DID document of ``did``.
+
+        :raises Exception: the resolver's error naming why ``did`` could not
+            be resolved; the pipeline reports it as a failed check.
+        """
+        if (
+            did.startswith(DID_KEY_PREFIX)
+            or did in self.own_dids
+            or self.remote is None
+        ):
+            return self.local(did)
+        return self.remote(did)
+
+
+class VerificationSources:
+    """The verification options one process uses, with its fetcher and caches.
+
+    Keep one per process (the web app keeps one per worker), so that the
+    HTTP connection pool and the fetched DID documents are reused.
+    :meth:`sources` reads the registry and the platform's own documents
+    afresh each time, so a registry change applies to the next verification.
+
+    :param engine: the platform's database; None for a verification with
+        no database (a registry file must then name the issuers).
+    :param offline: fetch nothing, even if the settings allow fetching.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | None,
+        settings: FetchSettings,
+        *,
+        offline: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.offline = offline or settings.offline
+        self.fetcher = None if self.offline else FencedFetcher(fetch_policy(settings))
+        self._did_cache: BoundedCache[tuple[datetime, dict[str, Any]]] = BoundedCache(
+            MAX_CACHED_DID_DOCUMENTS
+        )
+        self._memory_lists = MemoryStatusListStore()
+        self._stored_lists: StatusListStore = self._memory_lists
+        if engine is not None:
+            self._stored_lists = LayeredStatusListStore(
+                self._memory_lists, DatabaseStatusListStore(engine)
+            )
+
+    def close(self) -> None:
+        """Close the fetcher's connection pool."""
+        if self.fetcher is not None:
+            self.fetcher.close()
+
+    def sources(self, registry: IssuerRegistry | None = None) -> dict[str, Any]:
+        """Return ``registry``, ``resolve_did`` and ``status_lists``, ready to
+        pass to :func:`verifier.verify_credential` and the other entry points.
+
+        :param registry: a registry to use instead of the database's, such
+            as one loaded from a signed registry file.
+        """
+        documents: dict[str, dict[str, Any]] = {}
+        did_key_history: dict[str, dict[str, str]] = {}
+        own_lists: StatusListStore = MemoryStatusListStore()
+        own_urls: frozenset[str] = frozenset()
+        if self.engine is not None:
+            if registry is None:
+                registry = registry_from_engine(self.engine)
+            try:
+                from issuer.models import StatusList
+                from issuer.service import (
+                    did_key_method_history,
+                    platform_did_documents,
+                )
+
+                with Session(self.engine) as session:
+                    documents = platform_did_documents(session)
+                    did_key_history = did_key_method_history(session)
+                    own_urls = frozenset(session.exec(select(StatusList.url)))
+            except SQLAlchemyError as error:
+                logger.warning(
+                    "platform DID documents unavailable: %s", type(error).__name__
+                )
+            own_lists = PlatformStatusListStore(self.engine)
+        registry = registry if registry is not None else IssuerRegistry()
+        # NOTE: fetched did:web documents are kept in this process only, so
+        # an offline run in a new process cannot resolve an outside issuer's
+        # did:web; status lists, by contrast, are kept in the database.
+        remote = DidResolver(
+            self.fetcher,
+            registry=registry,
+            max_age=timedelta(minutes=10),
+            cache=self._did_cache,
+        )
+        return {
+            "registry": registry,
+            "resolve_did": PlatformDidResolver(
+                CachedDidResolver(documents, did_key_history),
+                frozenset(documents),
+                remote,
+            ),
+            "status_lists": PlatformStatusLists(
+                self.fetcher,
+                own_lists=own_lists,
+                own_urls=own_urls,
+                store=self._stored_lists,
+                offline=self.offline,
+            ),
+        }
+
+
+def sources_from_engine(
+    engine: Engine, settings: FetchSettings | None = None
+) -> dict[str, Any]:
+    """Return the verification options for the platform's database.
+
+    The result contains ``registry``, ``resolve_did`` and ``status_lists``.
+    Each call makes a new fetcher; a long-running process keeps one
+    :class:`VerificationSources` instead.
+
+    :param settings: the fetch settings; default: read from the environment.
+    """
+    return VerificationSources(engine, settings or FetchSettings.from_env()).sources()
 
 
 @contextmanager
-def platform_sources(database_url: str | None = None) -> Iterator[dict[str, Any]]:
-    """Yield :func:`sources_from_engine` for ``database_url``, then close it.
+def platform_sources(
+    database_url: str | None = None,
+    *,
+    offline: bool = False,
+    registry: IssuerRegistry | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield verification options for ``database_url``, then close them.
 
-    A missing SQLite file gives empty sources; the file is never created.
+    A missing SQLite file gives sources with no database: an empty registry
+    unless ``registry`` is given, and no platform documents. The file is
+    never created.
+
+    :param offline: fetch nothing; status lists come from the cache only.
+    :param registry: use this registry instead of the database's.
     """
+    settings = FetchSettings.from_env()
     url = database_url or database_url_from_env(dict(os.environ))
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and (
-        not parsed.database or not Path(parsed.database).exists()
+    engine = None
+    if parsed.get_backend_name() != "sqlite" or (
+        parsed.database and Path(parsed.database).exists()
     ):
-        yield {
-            "registry": IssuerRegistry(),
-            "resolve_did": CachedDidResolver(),
-            "status_lists": StatusListCache(None, offline=True),
-        }
-        return
-    from passport.db import make_engine
+        from passport.db import make_engine
 
-    engine = make_engine(url)
+        engine = make_engine(url)
+    verification = VerificationSources(engine, settings, offline=offline)
     try:
-        yield sources_from_engine(engine)
+        yield verification.sources(registry)
     finally:
-        engine.dispose()
+        verification.close()
+        if engine is not None:
+            engine.dispose()
 
 
 def verify_text(
@@ -177,12 +437,17 @@ def verify_text(
     domain: str | None,
     now: datetime,
     registry: IssuerRegistry | None = None,
+    offline: bool = False,
 ) -> VerificationResult:
     """Verify the credential or presentation in ``text``.
 
-    The platform's database (``DATABASE_URL``) supplies the issuers, did:web
-    documents and status lists; ``registry`` replaces its issuers.
+    The platform's database (``DATABASE_URL``) supplies the trust registry,
+    its own did:web documents and status lists; other issuers' documents
+    are fetched through the fence unless ``offline``.
 
+    :param registry: replaces the database's registry, for example one
+        loaded with :func:`load_registry_file`.
+    :param offline: fetch nothing; status lists come from earlier fetches.
     :raises ValueError: if the text is unreadable, or is a presentation and
         ``challenge`` or ``domain`` is missing.
     """
@@ -192,9 +457,7 @@ def verify_text(
             "The document is a presentation; pass the challenge and domain "
             "the verifier expects with --challenge and --domain."
         )
-    with platform_sources() as sources:
-        if registry is not None:
-            sources["registry"] = registry
+    with platform_sources(offline=offline, registry=registry) as sources:
         if is_presentation(document):
             return verify_presentation(
                 document, challenge=challenge, domain=domain, now=now, **sources

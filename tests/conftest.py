@@ -38,6 +38,10 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "PASSPORT_KEY_PASSPHRASE",
         "PASSPORT_SECRET_KEY",
         "PASSPORT_PUBLIC_URL",
+        "PASSPORT_ALLOW_HTTP_FETCH",
+        "PASSPORT_FETCH_TIMEOUT",
+        "PASSPORT_FETCH_MAX_BYTES",
+        "PASSPORT_OFFLINE",
     ):
         monkeypatch.delenv(name, raising=False)
 

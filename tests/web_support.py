@@ -29,6 +29,8 @@ from passport.app import create_app
 from passport.db import make_engine, session_scope, upgrade_database
 from passport.settings import Settings
 from tests.conftest import TEST_PASSPHRASE
+from verifier.registry_admin import PARTNERSHIP_ADMIN
+from verifier.registry_service import add_platform_organisations
 from wallet_web.holders import create_wallet
 from wallet_web.service import receive_credential
 
@@ -45,6 +47,7 @@ class SeededPlatform:
     other_staff_email: str = "taylor.fixture@nhs-staff.example"
     hr_email: str = "hr@colne-estuary.example"
     admin_email: str = "admin@chelmer-valley.example"
+    registry_email: str = "registry@staff-passport.example"
     issuer_did: str = ""
     # Public ids of the staff member's credentials by badge status.
     staff_credentials: dict[str, str] = field(default_factory=dict)
@@ -146,6 +149,9 @@ def seed_platform(settings: Settings) -> SeededPlatform:
         session.flush()
         seeded.other_staff_credential = row.public_id
         seeded.documents["other"] = other
+        add_platform_organisations(
+            session, origin=settings.public_url, member_from=None, editor="system"
+        )
 
         accounts = (
             (seeded.staff_email, "Chloé STUB", Role.STAFF, None, wallet.id),
@@ -164,6 +170,7 @@ def seed_platform(settings: Settings) -> SeededPlatform:
                 "chelmer-valley",
                 None,
             ),
+            (seeded.registry_email, "Jo PLACEHOLDER", PARTNERSHIP_ADMIN, None, None),
         )
         for email, name, role, organisation, wallet_id in accounts:
             account = create_account(

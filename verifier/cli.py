@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlmodel import Session
 
+from audit.log import command_line_actor
 from keys.store import KeyStore
 from verifier.errors import RegistryMemberInvalid
 from verifier.registry import CSTF_KIND
@@ -18,13 +19,14 @@ from verifier.registry_service import (
     MemberInput,
     as_trusted_issuer,
     end_membership,
+    latest_published_registry,
     list_members,
     publish_registry,
     save_member,
 )
 from verifier.requirements import list_profiles, seed_profiles
 
-CLI_EDITOR = "command line"
+CLI_EDITOR = command_line_actor()
 
 
 @contextmanager
@@ -160,13 +162,50 @@ def leave_command(did: str, at: datetime) -> None:
 def publish_command(out: Path | None) -> None:
     """Write the registry as a document signed by the partnership's key."""
     with _session() as (session, key_store):
-        document = publish_registry(session, key_store, now=datetime.now(UTC))
+        document = publish_registry(
+            session, key_store, now=datetime.now(UTC), editor=CLI_EDITOR
+        )
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {out}, signed by {document['issuer']}.", err=True)
+
+
+@registry_group.command("export")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write the latest published registry document to.",
+)
+def export_command(out: Path) -> None:
+    """Write the latest published registry, for verifiers that work offline.
+
+    If the registry was never published, it is published first. Load the
+    file with 'passport verify --registry FILE --registry-publisher DID'.
+    """
+    with _session() as (session, key_store):
+        text = latest_published_registry(session)
+        if text is None:
+            document = publish_registry(
+                session, key_store, now=datetime.now(UTC), editor=CLI_EDITOR
+            )
+            text = json.dumps(document, indent=2, ensure_ascii=False)
+    document = json.loads(text)
+    try:
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot write {str(out)!r}: {error}", param_hint="--out"
+        ) from error
+    click.echo(
+        f"Wrote {out}: {len(document['credentialSubject']['member'])} members, "
+        f"valid until {document['validUntil']}, signed by {document['issuer']} "
+        "(pass that DID as --registry-publisher).",
+        err=True,
+    )
 
 
 @click.group("profiles")

@@ -103,6 +103,8 @@ class DidResolver:
     :param registry: lists the origins each did:web member may be fetched from.
     :param documents: DID documents known in advance, by DID (for example
         from an offline bundle); they are used without fetching.
+    :param cache: fetched documents with the instant of the fetch, by DID;
+        pass one cache to several resolvers so that they share fetches.
     """
 
     def __init__(
@@ -112,13 +114,14 @@ class DidResolver:
         registry: IssuerRegistry = EMPTY_REGISTRY,
         max_age: timedelta = DEFAULT_MAX_AGE,
         documents: dict[str, dict[str, Any]] | None = None,
+        cache: "BoundedCache[tuple[datetime, dict[str, Any]]] | None" = None,
     ) -> None:
         self.fetcher = fetcher
         self.registry = registry
         self.max_age = max_age
         self._documents = dict(documents or {})
-        self._cache: BoundedCache[tuple[datetime, dict[str, Any]]] = BoundedCache(
-            MAX_CACHED_DID_DOCUMENTS
+        self._cache: BoundedCache[tuple[datetime, dict[str, Any]]] = (
+            cache if cache is not None else BoundedCache(MAX_CACHED_DID_DOCUMENTS)
         )
 
     def __call__(self, did: str) -> dict[str, Any]:
@@ -144,6 +147,10 @@ class DidResolver:
         now = datetime.now(UTC)
         cached = self._cache.get(did)
         if cached is not None and now - cached[0] < self.max_age:
+            return cached[1]
+        if self.fetcher is None and cached is not None:
+            # Offline, an older copy is better than none; the key history in
+            # it is what the issuer published when it was fetched.
             return cached[1]
         if self.fetcher is None:
             raise DidResolutionError(

@@ -120,12 +120,30 @@ def receive_shared_passport(
     url = parse_share_url(scanned)
     request = issue_challenge(session, domain=context.domain, now=now)
     session.commit()
+    presentation = fetch_shared_presentation(
+        url, challenge=request.challenge, context=context
+    )
+    return verify_shared_presentation(
+        session, presentation, challenge=request.challenge, context=context, now=now
+    )
+
+
+def fetch_shared_presentation(
+    url: str, *, challenge: str, context: VerifierContext
+) -> Any:
+    """POST the challenge and domain to the share link at ``url`` through the
+    fence, and return the JSON document the wallet returns.
+
+    :raises ShareLinkInvalid: if the fence refuses the URL or the request
+        fails; the wallet's own reason, such as "already used", is in the
+        message.
+    """
     try:
         fetched = context.fetcher.fetch_json(
             url,
             context.wallet_origins,
             post={
-                "challenge": request.challenge,
+                "challenge": challenge,
                 "domain": context.domain,
                 "verifier": context.verifier_name,
             },
@@ -135,6 +153,4 @@ def receive_shared_passport(
         raise ShareLinkInvalid(
             f"The passport could not be received: {error}"
         ) from error
-    return verify_shared_presentation(
-        session, fetched.document, challenge=request.challenge, context=context, now=now
-    )
+    return fetched.document

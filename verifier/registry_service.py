@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from audit.log import record_event
 from keys.multikey import Ed25519KeyPair
 from keys.store import KeyStore
 from verifier.errors import RegistryMemberInvalid
@@ -24,6 +25,7 @@ from verifier.registry_document import build_registry_credential
 logger = logging.getLogger(__name__)
 
 SIGNING_KEY_SETTING = "registry_signing_key"
+PUBLISHED_DOCUMENT_SETTING = "registry_document"
 PARTNERSHIP_NAME = "Staff Passport partnership"
 DEFAULT_KINDS = ("TrainingCredential",)
 
@@ -112,8 +114,25 @@ def save_member(
     row.updated_by = editor
     session.add(row)
     session.flush()
+    record_event(
+        session,
+        "registry.member_saved",
+        actor=editor,
+        organisation=member.slug or None,
+        target=member.did,
+        details={
+            "cstf_aligned": member.cstf_aligned,
+            "may_issue": sorted(set(member.may_issue)),
+            "member_from": _stamp(member.member_from),
+            "member_until": _stamp(member.member_until),
+        },
+    )
     logger.info("registry member saved did=%s", member.did)
     return row
+
+
+def _stamp(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant is not None else None
 
 
 def end_membership(
@@ -137,6 +156,14 @@ def end_membership(
     row.updated_at = datetime.now(UTC)
     row.updated_by = editor
     session.add(row)
+    record_event(
+        session,
+        "registry.member_left",
+        actor=editor,
+        organisation=row.slug or None,
+        target=did,
+        details={"member_until": at.isoformat()},
+    )
     logger.info("registry member left did=%s", did)
     return row
 
@@ -189,13 +216,85 @@ def publish_registry(
     *,
     now: datetime,
     name: str = PARTNERSHIP_NAME,
+    editor: str = "system",
 ) -> dict[str, Any]:
-    """Return the registry as a signed document, signed now."""
+    """Sign the current registry and store it as the latest published copy.
+
+    The public registry URL serves the stored copy. The caller commits.
+    """
     key_pair = signing_key(session, key_store)
-    return build_registry_credential(
+    document = build_registry_credential(
         load_registry(session),
         signer=key_pair,
         publisher_did=key_pair.did,
         name=name,
         published_at=now,
     )
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    setting = session.get(VerifierSetting, PUBLISHED_DOCUMENT_SETTING)
+    if setting is None:
+        setting = VerifierSetting(name=PUBLISHED_DOCUMENT_SETTING, value=text)
+    setting.value = text
+    session.add(setting)
+    session.flush()
+    record_event(
+        session,
+        "registry.published",
+        actor=editor,
+        target=document["id"],
+        details={"members": len(document["credentialSubject"]["member"])},
+    )
+    logger.info(
+        "registry published members=%d publisher=%s",
+        len(document["credentialSubject"]["member"]),
+        key_pair.did,
+    )
+    return document
+
+
+def latest_published_registry(session: Session) -> str | None:
+    """Return the JSON text of the last published registry, or None."""
+    setting = session.get(VerifierSetting, PUBLISHED_DOCUMENT_SETTING)
+    return setting.value if setting is not None else None
+
+
+def add_platform_organisations(
+    session: Session,
+    *,
+    origin: str,
+    member_from: datetime | None,
+    editor: str,
+) -> list[RegistryMember]:
+    """Add every organisation of this platform that the registry lacks.
+
+    Each organisation is listed under its did:web and, when it has one,
+    under the did:key of its first key, with ``origin`` (the platform's
+    public origin) as its fetch origin. CSTF-aligned organisations may
+    issue national CSTF subjects. Entries that exist are left as they are,
+    so running this again changes nothing, and a membership an
+    administrator ended stays ended. The caller commits.
+
+    :returns: the entries added.
+    """
+    from issuer.models import Organisation
+
+    known = {row.did for row in list_members(session)}
+    added = []
+    organisations = session.exec(select(Organisation).order_by(col(Organisation.id)))
+    for organisation in organisations:
+        kinds = DEFAULT_KINDS + ((CSTF_KIND,) if organisation.cstf_aligned else ())
+        for did in dict.fromkeys((organisation.did, organisation.did_key)):
+            if not did or did in known:
+                continue
+            member = MemberInput(
+                did=did,
+                name=organisation.name,
+                slug=organisation.slug,
+                cstf_aligned=organisation.cstf_aligned,
+                may_issue=kinds,
+                member_from=member_from,
+                origins=(origin_of(origin),),
+            )
+            added.append(save_member(session, member, editor=editor))
+            known.add(did)
+    return added

@@ -52,25 +52,32 @@ def credential_qr(credential: dict[str, Any]) -> CredentialQr:
     :raises credentials.qr_payload.QrPayloadTooLarge: if the credential does
         not fit in any QR code.
     """
-    payload = encode_credential(credential)
-    code = qrcode.QRCode(
-        error_correction=ERROR_CORRECT_M, box_size=BOX_SIZE, border=QUIET_ZONE_MODULES
-    )
     # The payload uses only QR alphanumeric characters, which qrcode detects,
     # so the whole text is one alphanumeric segment (5.5 bits a character).
-    code.add_data(payload)
-    code.make(fit=True)
-    version = int(code.version)
-    if version > TARGET_MAX_VERSION:
+    qr = render_qr(encode_credential(credential))
+    if qr.version > TARGET_MAX_VERSION:
         logger.warning(
             "credential QR code is version %d, above the target %d; webcams "
             "may not read it from a phone",
-            version,
+            qr.version,
             TARGET_MAX_VERSION,
         )
+    return qr
+
+
+def render_qr(payload: str) -> CredentialQr:
+    """Render ``payload`` as a QR code PNG at level M, in the smallest version."""
+    code = qrcode.QRCode(
+        error_correction=ERROR_CORRECT_M, box_size=BOX_SIZE, border=QUIET_ZONE_MODULES
+    )
+    code.add_data(payload)
+    code.make(fit=True)
     image = code.make_image(fill_color="black", back_color="white")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return CredentialQr(
-        png=buffer.getvalue(), width=image.pixel_size, version=version, payload=payload
+        png=buffer.getvalue(),
+        width=image.pixel_size,
+        version=int(code.version),
+        payload=payload,
     )

@@ -8,6 +8,8 @@ from accounts.models import UserAccount
 from issuer.models import IssuedCredential, Organisation
 from passport.cli import main
 from passport.db import make_engine
+from verifier.models import RegistryMember
+from verifier.registry_service import latest_published_registry
 from wallet_web.models import WalletCredential
 
 # The example export's good rows (see examples/README.md).
@@ -49,7 +51,21 @@ def test_init_demo_twice(database_url, tmp_path, monkeypatch):
         ).one()
         accepted = count(session, WalletCredential)
         emails = session.exec(select(UserAccount.email)).all()
+        members = session.exec(select(RegistryMember)).all()
+        published = latest_published_registry(session)
     engine.dispose()
+    # Each organisation is a member under its did:web and its first did:key.
+    assert len(members) == 2 * PARTNERSHIP_SIZE
+    assert {member.origins for member in members} == {'["http://127.0.0.1:5000"]'}
+    cstf = {member.slug for member in members if "cstf" in member.may_issue}
+    assert cstf == {
+        "chelmer-valley",
+        "colne-estuary",
+        "blackwater-community",
+        "dengie-crouch",
+    }
+    assert published is not None
+    assert "registry@staff-passport.example" in emails
     assert offered == 2
     assert accepted > 0
     assert len(emails) == len(set(emails))
