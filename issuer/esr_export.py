@@ -296,13 +296,7 @@ def parse_display_name(full_name: str) -> str:
         form ``SURNAME, Forename``, or is longer than
         :data:`MAX_DISPLAY_NAME_LENGTH` once turned around.
     """
-    for char in full_name:
-        if unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES:
-            raise ValueError(
-                f"The name contains the control or formatting character "
-                f"U+{ord(char):04X}, expected printable characters only."
-            )
-
+    _check_name_characters(full_name)
     name = unicodedata.normalize("NFC", full_name)
     if not name.strip():
         raise ValueError("The name is blank, expected the form 'SURNAME, Forename'.")
@@ -321,12 +315,32 @@ def parse_display_name(full_name: str) -> str:
             "'SURNAME, Forename'."
         )
     display_name = f"{' '.join(forename_words)} {' '.join(surname_words)}"
+    check_display_name(display_name)
+    return display_name
+
+
+def check_display_name(display_name: str) -> None:
+    """Check a name that is about to be signed into credentials and stored.
+
+    :raises ValueError: with a one-sentence reason if the name contains a
+        control or invisible formatting character or is longer than
+        :data:`MAX_DISPLAY_NAME_LENGTH`.
+    """
+    _check_name_characters(display_name)
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
         raise ValueError(
             f"The name is {len(display_name)} characters long, expected at most "
             f"{MAX_DISPLAY_NAME_LENGTH} characters."
         )
-    return display_name
+
+
+def _check_name_characters(name: str) -> None:
+    for char in name:
+        if unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES:
+            raise ValueError(
+                f"The name contains the control or formatting character "
+                f"U+{ord(char):04X}, expected printable characters only."
+            )
 
 
 def _read_header(reader: "CsvReader") -> _Header:
