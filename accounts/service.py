@@ -4,7 +4,8 @@ Nothing here knows Flask; the sign-in page, the command line and the demo
 seed call these functions with a database session. Sign-in failures are
 rate-limited per email address and per client address through the
 ``sign_in_failure`` table, so the limit holds across every web process that
-shares the database.
+shares the database. Other failures, such as wrong claim codes, are limited
+per client address through the same table.
 """
 
 import hashlib
@@ -64,15 +65,34 @@ class InvalidCredentials(AccountError):
     """The email address and password do not match an account."""
 
 
-class SignInThrottled(AccountError):
-    """Too many failed sign-ins; the caller must wait ``retry_after``."""
+class TooManyFailures(AccountError):
+    """Too many failed attempts from one client; the caller must wait
+    ``retry_after``."""
+
+    attempts = "attempts"
 
     def __init__(self, retry_after: timedelta) -> None:
         self.retry_after = retry_after
         minutes = max(1, -(-int(retry_after.total_seconds()) // 60))
         super().__init__(
-            f"Too many failed sign-ins; wait {minutes} minute(s) and try again."
+            f"Too many failed {self.attempts}; wait {minutes} minute(s) and try again."
         )
+
+
+class SignInThrottled(TooManyFailures):
+    """Too many failed sign-ins; the caller must wait ``retry_after``."""
+
+    attempts = "sign-ins"
+
+
+@dataclass(frozen=True)
+class ClientFailureLimit:
+    """At most ``limit`` failures of ``kind`` from one client address within
+    ``window``, counted in the sign-in failure table under a keyed hash."""
+
+    kind: str
+    limit: int
+    window: timedelta = timedelta(minutes=15)
 
 
 class AccountExists(AccountError):
@@ -331,16 +351,64 @@ def _audit_failure(
 def _raise_if_throttled(
     session: Session, key: str, limit: int, window: timedelta, now: datetime
 ) -> None:
+    throttled = _throttled(session, key, limit, window, now)
+    if throttled is not None:
+        retry_after, count = throttled
+        logger.warning("sign-in throttled key=%s failures=%d", key[:12], count)
+        raise SignInThrottled(retry_after)
+
+
+def _throttled(
+    session: Session, key: str, limit: int, window: timedelta, now: datetime
+) -> tuple[timedelta, int] | None:
+    """Return how long ``key`` must wait and its failure count, or None if
+    it is under ``limit``."""
     since = now - window
     count, oldest = session.exec(
         select(func.count(), func.min(SignInFailure.failed_at)).where(
             SignInFailure.throttle_key == key, SignInFailure.failed_at > since
         )
     ).one()
-    if count >= limit:
-        retry_after = oldest + window - now
-        logger.warning("sign-in throttled key=%s failures=%d", key[:12], count)
-        raise SignInThrottled(max(retry_after, timedelta(seconds=1)))
+    if count < limit:
+        return None
+    return max(oldest + window - now, timedelta(seconds=1)), count
+
+
+def check_client_failures(
+    session: Session,
+    limit: ClientFailureLimit,
+    client_address: str,
+    *,
+    secret: bytes,
+    now: datetime | None = None,
+) -> None:
+    """Stop a client that failed ``limit.kind`` too often recently.
+
+    :raises TooManyFailures: with the time left until the oldest failure
+        counted leaves the window.
+    """
+    key = throttle_key(secret, limit.kind, client_address)
+    now = now or datetime.now(UTC)
+    throttled = _throttled(session, key, limit.limit, limit.window, now)
+    if throttled is not None:
+        retry_after, count = throttled
+        logger.warning(
+            "client throttled kind=%s key=%s failures=%d", limit.kind, key[:12], count
+        )
+        raise TooManyFailures(retry_after)
+
+
+def record_client_failure(
+    session: Session,
+    limit: ClientFailureLimit,
+    client_address: str,
+    *,
+    secret: bytes,
+    now: datetime | None = None,
+) -> None:
+    """Count one failure of ``limit.kind`` for the client (the caller commits)."""
+    key = throttle_key(secret, limit.kind, client_address)
+    _record_failure(session, (key,), limit.window, now or datetime.now(UTC))
 
 
 def _record_failure(

@@ -1,6 +1,7 @@
 """Sign-in and sign-out pages."""
 
 import logging
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import (
@@ -43,9 +44,11 @@ def safe_next(target: str | None) -> str:
     """Return ``target`` if it is a path on this site, else the home page.
 
     Only a path starting with a single slash is followed, so a link cannot
-    send someone who signs in to another site.
+    send someone who signs in to another site. A path with a control
+    character is not followed either, because a line break cannot go into the
+    Location header.
     """
-    if not target:
+    if not target or any(unicodedata.category(char) == "Cc" for char in target):
         return url_for("home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/"):

@@ -32,6 +32,7 @@ MULTIBASE_BASE64URL = "u"
 MAX_LIST_BYTES = 16 * 1024 * 1024
 
 _DECIMAL_INDEX = re.compile(r"0|[1-9][0-9]*")
+_MAX_INDEX_DIGITS = len(str(MAX_LIST_BYTES * 8 - 1))
 _BASE64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -174,12 +175,21 @@ def parse_index(value: object) -> int:
     """Parse a ``statusListIndex``, which is a base-10 integer in a string.
 
     :raises StatusListError: for a number, a negative or signed value, a
-        leading zero, or anything but decimal digits.
+        leading zero, anything but decimal digits, or more digits than the
+        largest index of a list within :data:`MAX_LIST_BYTES`.
     """
     if not isinstance(value, str) or not _DECIMAL_INDEX.fullmatch(value):
         raise StatusListError(
             f"statusListIndex {value!r} is not a non-negative base-10 integer "
             'written as a string, such as "94567".'
+        )
+    # CPython's int() raises ValueError beyond 4,300 digits by default, and an
+    # index longer than the last index of the largest decodable list is past
+    # the end of every list.
+    if len(value) > _MAX_INDEX_DIGITS:
+        raise StatusListError(
+            f"statusListIndex {value[:20]}... has {len(value)} digits; no status "
+            f"list has more than {MAX_LIST_BYTES * 8} entries."
         )
     return int(value)
 

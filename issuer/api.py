@@ -2,9 +2,11 @@
 
 The request and response shapes follow the W3C CCG VC-API issuer
 specification. Callers authenticate with an organisation's bearer token
-(``Authorization: Bearer sp_...``) and act as that organisation only.
-Every error is JSON with an ``error`` code and a ``message`` naming the
-problem; no input gives a 500.
+(``Authorization: Bearer sp_...``) and act as that organisation only. The
+token is checked before the request's fields, so a caller without one
+learns nothing from validation messages. Every error is JSON with an
+``error`` code and a ``message`` naming the problem, and no input gives a
+500.
 """
 
 import json
@@ -12,8 +14,16 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
+from accounts.auth import client_address, throttle_secret
+from accounts.service import (
+    ClientFailureLimit,
+    TooManyFailures,
+    check_client_failures,
+    record_client_failure,
+)
 from audit.log import record_event
 from credentials.status_list import ENTRY_TYPE, LIST_TYPE, PURPOSES, REVOCATION
 from credentials.suites import SUITES
@@ -45,15 +55,23 @@ MAX_BODY_BYTES = 256 * 1024
 
 API_REASON_DEFAULT = "Changed through the VC-API; the client gave no reason."
 
+API_FAILURE_LIMIT = ClientFailureLimit("api-token", limit=30)
+"""Failed token checks one client address may make in 15 minutes. Each one
+is an audit entry, which can never be deleted, so a client past the limit
+gets 429 without one."""
+
 
 class ApiError(Exception):
     """An error response: HTTP status, error code and message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
 @bp.errorhandler(ApiError)
@@ -61,6 +79,8 @@ def _api_error(error: ApiError) -> tuple[Response, int]:
     response = jsonify(error=error.code, message=error.message)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="staff-passport"'
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response, error.status
 
 
@@ -76,29 +96,29 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
 def issue_view() -> tuple[Response, int]:
     """Sign the credential in the body as the token's organisation: 201 or 400."""
     body = _json_body()
-    credential = body.get("credential")
-    if not isinstance(credential, dict):
-        raise ApiError(
-            400,
-            "invalid_request",
-            f"'credential' is {_kind(credential)}; send the unsigned credential "
-            "as a JSON object under 'credential'.",
-        )
-    options = body.get("options", {})
-    if not isinstance(options, dict):
-        raise ApiError(400, "invalid_request", "'options' must be a JSON object.")
-    cryptosuite = options.get("cryptosuite", DEFAULT_CRYPTOSUITE)
-    if cryptosuite not in SUITES:
-        raise ApiError(
-            400,
-            "invalid_options",
-            f"Cryptosuite {cryptosuite!r} is not supported; use one of "
-            f"{', '.join(sorted(SUITES))}.",
-        )
-    purposes = _status_purposes(options.get("credentialStatus"))
-
     with db_session() as session:
         token, organisation = _caller(session)
+        credential = body.get("credential")
+        if not isinstance(credential, dict):
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"'credential' is {_kind(credential)}; send the unsigned credential "
+                "as a JSON object under 'credential'.",
+            )
+        options = body.get("options", {})
+        if not isinstance(options, dict):
+            raise ApiError(400, "invalid_request", "'options' must be a JSON object.")
+        cryptosuite = options.get("cryptosuite", DEFAULT_CRYPTOSUITE)
+        # A list or an object cannot be looked up in the suite table.
+        if not isinstance(cryptosuite, str) or cryptosuite not in SUITES:
+            raise ApiError(
+                400,
+                "invalid_options",
+                f"Cryptosuite {cryptosuite!r} is not supported; use one of "
+                f"{', '.join(sorted(SUITES))}.",
+            )
+        purposes = _status_purposes(options.get("credentialStatus"))
         try:
             signed = issue_credential(
                 session,
@@ -123,6 +143,14 @@ def issue_view() -> tuple[Response, int]:
 def status_view() -> tuple[Response, int]:
     """Set or clear a credential's revocation or suspension status: 200."""
     body = _json_body()
+    with db_session() as session:
+        token, organisation = _caller(session)
+        return _change_status(session, token, organisation, body)
+
+
+def _change_status(
+    session: Session, token: ApiToken, organisation: Organisation, body: dict[str, Any]
+) -> tuple[Response, int]:
     credential_id = body.get("credentialId")
     if not isinstance(credential_id, str) or not credential_id:
         raise ApiError(
@@ -162,42 +190,40 @@ def status_view() -> tuple[Response, int]:
     if not isinstance(reason, str) or not reason.strip():
         raise ApiError(400, "invalid_request", "'reason' must be a non-empty string.")
 
-    with db_session() as session:
-        token, organisation = _caller(session)
+    try:
+        credential = find_issued_credential(session, organisation, credential_id)
+    except CredentialNotFound as error:
+        raise ApiError(404, "not_found", str(error)) from error
+    current = (
+        credential.revoked_at is not None
+        if purpose == REVOCATION
+        else credential.suspended_at is not None
+    )
+    changed = current != status
+    if changed:
+        if purpose == REVOCATION:
+            action = REVOKE if status else None
+        else:
+            action = SUSPEND if status else REINSTATE
+        if action is None:
+            raise ApiError(
+                400,
+                "status_rejected",
+                f"Credential {credential_id!r} is revoked, and revocation is "
+                "permanent; it cannot be set back to false.",
+            )
         try:
-            credential = find_issued_credential(session, organisation, credential_id)
-        except CredentialNotFound as error:
-            raise ApiError(404, "not_found", str(error)) from error
-        current = (
-            credential.revoked_at is not None
-            if purpose == REVOCATION
-            else credential.suspended_at is not None
-        )
-        changed = current != status
-        if changed:
-            if purpose == REVOCATION:
-                action = REVOKE if status else None
-            else:
-                action = SUSPEND if status else REINSTATE
-            if action is None:
-                raise ApiError(
-                    400,
-                    "status_rejected",
-                    f"Credential {credential_id!r} is revoked, and revocation is "
-                    "permanent; it cannot be set back to false.",
-                )
-            try:
-                change_status(
-                    session,
-                    services().key_store,
-                    organisation,
-                    credential_id,
-                    action,
-                    reason=reason,
-                    actor=f"api-token:{token.id}",
-                )
-            except StatusChangeRejected as error:
-                raise ApiError(400, "status_rejected", str(error)) from error
+            change_status(
+                session,
+                services().key_store,
+                organisation,
+                credential_id,
+                action,
+                reason=reason,
+                actor=f"api-token:{token.id}",
+            )
+        except StatusChangeRejected as error:
+            raise ApiError(400, "status_rejected", str(error)) from error
     return (
         jsonify(
             credentialId=credential_id,
@@ -209,12 +235,25 @@ def status_view() -> tuple[Response, int]:
     )
 
 
-def _caller(session: Any) -> tuple[ApiToken, Organisation]:
+def _caller(session: Session) -> tuple[ApiToken, Organisation]:
+    address = client_address()
+    try:
+        check_client_failures(
+            session, API_FAILURE_LIMIT, address, secret=throttle_secret()
+        )
+    except TooManyFailures as error:
+        seconds = int(error.retry_after.total_seconds())
+        raise ApiError(
+            429, "too_many_requests", str(error), retry_after=seconds
+        ) from error
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     token = authenticate(session, value.strip()) if scheme.lower() == "bearer" else None
     organisation = session.get(Organisation, token.organisation_id) if token else None
     if token is None or organisation is None:
+        record_client_failure(
+            session, API_FAILURE_LIMIT, address, secret=throttle_secret()
+        )
         record_event(
             session,
             "api.authentication_failed",

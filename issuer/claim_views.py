@@ -14,13 +14,23 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from accounts.auth import current_account, require_role, sign_in_account
+from accounts.auth import (
+    client_address,
+    current_account,
+    require_role,
+    sign_in_account,
+    throttle_secret,
+)
 from accounts.roles import Role
 from accounts.service import (
     AccountError,
+    ClientFailureLimit,
+    TooManyFailures,
+    check_client_failures,
     create_account,
     grant_role,
     link_wallet,
+    record_client_failure,
 )
 from audit.log import record_event
 from issuer.delivery import (
@@ -36,6 +46,13 @@ from issuer.models import IssuedCredential
 from issuer.web import db_session, services
 
 logger = logging.getLogger(__name__)
+
+CLAIM_FAILURE_LIMIT = ClientFailureLimit("claim-code", limit=20)
+"""Failed claims one client address may make in 15 minutes: unknown, used or
+expired codes, and email addresses that already have an account. Codes carry
+80 random bits, so the limit mostly bounds the audit entries that failures
+add, which can never be deleted, and the probing of email addresses with a
+valid code. It leaves room for a ward whose staff share one address."""
 
 bp = Blueprint(
     "delivery",
@@ -69,7 +86,17 @@ def claim() -> Response | str | tuple[str, int]:
         return page, 403
 
     failure = None
+    failure_kind = ""
     with db_session() as session:
+        try:
+            check_client_failures(
+                session, CLAIM_FAILURE_LIMIT, client_address(), secret=throttle_secret()
+            )
+        except TooManyFailures as error:
+            page = render_template(
+                "issuer/claim.html", form=form, account=account, error=str(error)
+            )
+            return page, 429
         try:
             result = redeem_claim_code(
                 session,
@@ -95,14 +122,20 @@ def claim() -> Response | str | tuple[str, int]:
         except (ClaimCodeInvalid, AccountError, ValueError) as error:
             session.rollback()
             failure = str(error)
+            failure_kind = type(error).__name__
+            record_client_failure(
+                session, CLAIM_FAILURE_LIMIT, client_address(), secret=throttle_secret()
+            )
             record_event(
                 session,
                 "claim.failed",
                 actor=f"account:{account.id}" if account else "anonymous",
-                details={"reason": type(error).__name__},
+                details={"reason": failure_kind},
             )
     if failure is not None:
-        logger.warning("claim failed: %s", failure)
+        # The message can name the email address typed, so only its kind
+        # is logged.
+        logger.warning("claim failed reason=%s", failure_kind)
         page = render_template(
             "issuer/claim.html", form=form, account=account, error=failure
         )

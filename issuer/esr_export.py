@@ -122,6 +122,11 @@ _TITLES = frozenset(
 # and bidirectional overrides, surrogates, private-use characters, and the
 # Unicode line and paragraph separators.
 _FORBIDDEN_NAME_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
+
+MAX_DISPLAY_NAME_LENGTH = 200
+"""The maximum length of a display name in characters, which is the width of
+the staff record and account name columns. A longer name failed the whole
+import batch on PostgreSQL, so it is rejected as a row error instead."""
 # Bytes that are not valid UTF-8 decode to lone surrogates U+DC80..U+DCFF
 # under the "surrogateescape" error handler.
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
@@ -287,16 +292,11 @@ def parse_display_name(full_name: str) -> str:
     spaces become one space and the result is in Unicode NFC.
 
     :raises ValueError: with a one-sentence reason if the name is blank,
-        contains a control or invisible formatting character, or is not of the
-        form ``SURNAME, Forename``.
+        contains a control or invisible formatting character, is not of the
+        form ``SURNAME, Forename``, or is longer than
+        :data:`MAX_DISPLAY_NAME_LENGTH` once turned around.
     """
-    for char in full_name:
-        if unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES:
-            raise ValueError(
-                f"The name contains the control or formatting character "
-                f"U+{ord(char):04X}, expected printable characters only."
-            )
-
+    _check_name_characters(full_name)
     name = unicodedata.normalize("NFC", full_name)
     if not name.strip():
         raise ValueError("The name is blank, expected the form 'SURNAME, Forename'.")
@@ -314,7 +314,33 @@ def parse_display_name(full_name: str) -> str:
             "The name lacks a surname or a forename, expected the form "
             "'SURNAME, Forename'."
         )
-    return f"{' '.join(forename_words)} {' '.join(surname_words)}"
+    display_name = f"{' '.join(forename_words)} {' '.join(surname_words)}"
+    check_display_name(display_name)
+    return display_name
+
+
+def check_display_name(display_name: str) -> None:
+    """Check a name that is about to be signed into credentials and stored.
+
+    :raises ValueError: with a one-sentence reason if the name contains a
+        control or invisible formatting character or is longer than
+        :data:`MAX_DISPLAY_NAME_LENGTH`.
+    """
+    _check_name_characters(display_name)
+    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise ValueError(
+            f"The name is {len(display_name)} characters long, expected at most "
+            f"{MAX_DISPLAY_NAME_LENGTH} characters."
+        )
+
+
+def _check_name_characters(name: str) -> None:
+    for char in name:
+        if unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES:
+            raise ValueError(
+                f"The name contains the control or formatting character "
+                f"U+{ord(char):04X}, expected printable characters only."
+            )
 
 
 def _read_header(reader: "CsvReader") -> _Header:

@@ -21,13 +21,11 @@ from wtforms.validators import (
 )
 
 from issuer.delivery import CLAIM_CODE_LIFETIME
-from issuer.status_lists import ACTIONS
+from issuer.status_lists import ACTIONS, MAX_REASON_LENGTH
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 """The largest export accepted through the page (about 300,000 rows); larger
 exports go through ``passport issue``."""
-
-REASON_LENGTH = 500
 
 
 class UploadExportForm(FlaskForm):  # type: ignore[misc]
@@ -60,7 +58,7 @@ class StatusChangeForm(FlaskForm):  # type: ignore[misc]
         "Reason",
         validators=[
             DataRequired("Give the reason; it is kept in the audit log."),
-            Length(max=REASON_LENGTH),
+            Length(max=MAX_REASON_LENGTH),
         ],
     )
 
@@ -79,7 +77,7 @@ class CompromiseForm(FlaskForm):  # type: ignore[misc]
     )
     reason = StringField(
         "Reason",
-        validators=[DataRequired("Give the reason."), Length(max=REASON_LENGTH)],
+        validators=[DataRequired("Give the reason."), Length(max=MAX_REASON_LENGTH)],
     )
 
 

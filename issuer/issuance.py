@@ -383,6 +383,27 @@ def issuance_event(
     )
 
 
+MAX_STORED_ID_LENGTH = 300
+"""The maximum length in characters of a credential id and of a subject id.
+The credential id is the target of its audit entries, a 300-character
+column, and both are indexed, where PostgreSQL rejects a B-tree entry over
+about 2,700 bytes (300 characters take at most 1,200 bytes in UTF-8)."""
+
+
+def _check_stored_ids(credential: dict[str, Any]) -> None:
+    subject = credential.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, dict) else None
+    for name, value in (
+        ("id", credential.get("id")),
+        ("credentialSubject.id", subject_id),
+    ):
+        if isinstance(value, str) and len(value) > MAX_STORED_ID_LENGTH:
+            raise CredentialRejected(
+                f"{name} is {len(value)} characters long; give at most "
+                f"{MAX_STORED_ID_LENGTH} characters."
+            )
+
+
 def issue_credential(
     session: Session,
     key_store: KeyStore,
@@ -406,7 +427,8 @@ def issue_credential(
     credential's issuer, so a did:key credential cannot carry status.
 
     :returns: the signed credential.
-    :raises CredentialRejected: naming what is wrong with the credential.
+    :raises CredentialRejected: naming what is wrong with the credential,
+        including an id or subject id over :data:`MAX_STORED_ID_LENGTH`.
     :raises IssuerForbidden: if the issuer is another organisation's DID.
     :raises CredentialConflict: if a credential with that id was issued before.
     """
@@ -437,6 +459,7 @@ def issue_credential(
     problems = check_credential(unsigned)
     if problems:
         raise CredentialRejected(" ".join(problems))
+    _check_stored_ids(unsigned)
     credential_id = unsigned["id"]
     if session.get(IssuedCredential, credential_id) is not None:
         raise CredentialConflict(

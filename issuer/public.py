@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, request
 from credentials.status_list import PURPOSES
 from issuer.organisations import did_document, find_organisation
 from issuer.status_lists import CACHE_SECONDS, status_list_document
-from issuer.web import db_session
+from issuer.web import MAX_ROW_ID, db_session
 
 bp = Blueprint("issuer_public", __name__)
 
@@ -37,7 +37,7 @@ def did_document_view(slug: str) -> Response:
     return _cacheable(body, etag, DID_MEDIA_TYPES)
 
 
-@bp.get("/orgs/<slug>/status/<purpose>/<int:sequence>")
+@bp.get(f"/orgs/<slug>/status/<purpose>/<int(max={MAX_ROW_ID}):sequence>")
 def status_list_view(slug: str, purpose: str, sequence: int) -> Response:
     """Serve a signed status list credential as stored after its last change."""
     if purpose not in PURPOSES:

@@ -18,6 +18,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from issuer.errors import CredentialRejected
+from issuer.esr_export import check_display_name
 from issuer.issuance import OFFERED, RETURNED, issue_credential
 from issuer.models import IssuedCredential, Organisation, StaffRecord
 from issuer.subjects import subject_by_code
@@ -103,8 +104,9 @@ def issue_recognised_training(
     A second call for the same holder, subject and completion date returns
     the credential issued the first time. The caller commits.
 
-    :raises CredentialRejected: for an unknown subject code or a holder DID
-        that is not a URI.
+    :raises CredentialRejected: for an unknown subject code, a holder DID
+        that is not a URI, or a holder name that an export row could not
+        have (see :func:`issuer.esr_export.check_display_name`).
     """
     completed_on = recognition.completed.isoformat()
     existing = session.exec(
@@ -122,6 +124,12 @@ def issue_recognised_training(
             already_issued=True,
             offered=existing.delivery == OFFERED,
         )
+    try:
+        # The name comes from another issuer's credential, so it gets the
+        # checks a name from a training export gets before it is stored.
+        check_display_name(recognition.display_name)
+    except ValueError as error:
+        raise CredentialRejected(f"The holder's name cannot be used: {error}") from None
     try:
         subject = subject_by_code(recognition.subject_code)
         unsigned = build_training_credential(

@@ -57,6 +57,10 @@ SUSPEND = "suspend"
 REINSTATE = "reinstate"
 ACTIONS = (REVOKE, SUSPEND, REINSTATE)
 
+MAX_REASON_LENGTH = 500
+"""The maximum length of a status change reason in characters, which is the
+width of the credential's reason columns."""
+
 CACHE_SECONDS = 300
 """How long verifiers may cache a status list: the ``ttl`` in the list and
 the ``max-age`` it is served with."""
@@ -397,8 +401,9 @@ def change_status(
 
     :param action: ``revoke``, ``suspend`` or ``reinstate``.
     :raises CredentialNotFound: if the organisation issued no such credential.
-    :raises StatusChangeRejected: if the change does not apply: a revoked
-        credential cannot be suspended or reinstated, nor revoked twice.
+    :raises StatusChangeRejected: if the change does not apply (a revoked
+        credential cannot be suspended or reinstated, nor revoked twice), or
+        if the reason is longer than :data:`MAX_REASON_LENGTH`.
     :raises IssuerError: for an unknown action or a blank reason.
     """
     if action not in ACTIONS:
@@ -409,6 +414,11 @@ def change_status(
     if not reason or not reason.strip():
         raise IssuerError(f"A reason is required to {action} a credential.")
     reason = " ".join(reason.split())
+    if len(reason) > MAX_REASON_LENGTH:
+        raise StatusChangeRejected(
+            f"The reason is {len(reason)} characters long; give at most "
+            f"{MAX_REASON_LENGTH} characters."
+        )
     at = at or datetime.now(UTC)
     credential = find_issued_credential(session, organisation, credential_id)
     _check_transition(credential, action)

@@ -24,6 +24,27 @@ class PlatformServices(Protocol):
     settings: Any
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The maximum id, sequence or page number in a URL, which is the maximum of
+a PostgreSQL ``integer`` column. SQLite and psycopg raise on a larger number
+instead of finding no row, so routes and query arguments stop it first."""
+
+
+def row_number(text: str) -> int:
+    """Parse a query argument that is an id or a page number.
+
+    Meant for ``request.args.get(name, default, type=row_number)``, which
+    returns the default when this raises.
+
+    :raises ValueError: if ``text`` is not a whole number from 0 to
+        :data:`MAX_ROW_ID`.
+    """
+    number = int(text)
+    if not 0 <= number <= MAX_ROW_ID:
+        raise ValueError(f"{text!r} is outside 0 to {MAX_ROW_ID}")
+    return number
+
+
 def services() -> PlatformServices:
     """Return the current app's platform services."""
     return cast(PlatformServices, current_app.extensions["platform"])

@@ -60,7 +60,11 @@ def _workflow_error(error: WorkflowError) -> ResponseReturnValue:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # silent=True covers invalid JSON only, not nesting beyond the stack.
+        raise WorkflowError("the JSON body is nested too deeply") from None
     if not isinstance(body, dict):
         raise WorkflowError("send a JSON object with Content-Type application/json")
     return body
@@ -83,14 +87,16 @@ def start_instance() -> ResponseReturnValue:
     ):
         raise WorkflowError(f"'version' must be a whole number, got {version!r}")
     member_of = member_organisations(workflow_engine(), _account_id())
-    if not member_of & {str(slug) for slug in organisations.values()}:
+    if not member_of & {
+        slug for slug in organisations.values() if isinstance(slug, str)
+    }:
         raise NotPermitted("you hold no role at any organisation of this instance")
     result = workflow_engine().start(
         str(body.get("definition", "")),
         business_key=str(body.get("businessKey", "")),
         subject_ref=str(body.get("subjectRef", "")),
-        organisations={str(k): str(v) for k, v in organisations.items()},
-        teams={str(k): str(v) for k, v in teams.items()},
+        organisations=organisations,
+        teams=teams,
         data=data,
         version=version,
         account_id=_account_id(),
@@ -111,9 +117,23 @@ def list_tasks() -> ResponseReturnValue:
     return jsonify(tasks=[view.to_json() for view in views])
 
 
+def _check_task_visible(task_id: int) -> None:
+    """Raise TaskNotFound for a task of a patient the account has no role for.
+
+    The engine's NotPermitted names the task's role and organisation, which
+    only accounts caring for the patient may learn, as on the task page.
+    """
+    view = task_view(workflow_engine(), task_id)
+    if view is None or not may_see_subject(
+        workflow_engine(), _account_id(), view.subject_ref
+    ):
+        raise TaskNotFound(f"no task {task_id}")
+
+
 @bp.post("/tasks/<int:task_id>/claim")
 @require_role()
 def claim_task(task_id: int) -> ResponseReturnValue:
+    _check_task_visible(task_id)
     workflow_engine().claim(task_id, account_id=_account_id())
     view = task_view(workflow_engine(), task_id)
     assert view is not None
@@ -123,6 +143,7 @@ def claim_task(task_id: int) -> ResponseReturnValue:
 @bp.post("/tasks/<int:task_id>/complete")
 @require_role()
 def complete_task(task_id: int) -> ResponseReturnValue:
+    _check_task_visible(task_id)
     body = _body()
     values = body.get("values") or {}
     if not isinstance(values, dict):

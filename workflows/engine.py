@@ -47,6 +47,7 @@ from workflows.models import (
     WorkflowInstance,
     WorkflowRequest,
     WorkflowTimer,
+    is_row_id,
 )
 from workflows.routing import may_act_on
 from workflows.runtime import HUMAN_KINDS, OPEN, Run
@@ -60,6 +61,15 @@ SUBJECT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 NHS_NUMBER_LIKE = re.compile(r"\d{10}")
 SIGNAL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 RETRYABLE_DATABASE_ERRORS = ("locked", "busy", "deadlock", "could not serialize")
+# Starting data shares the instance variables with the signal counters and
+# with each step's recorded values, which the engine stores under the step id.
+RESERVED_VARIABLES = frozenset({"signals"})
+MAX_SLOT_VALUE_LENGTH = 64
+"""The maximum length of an organisation slug or team name given to start an
+instance, which is the width of the task's organisation and team columns."""
+MAX_START_DATA_DEPTH = 16
+"""The maximum nesting of objects and arrays in starting data, counting the
+data object itself as level 1."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,56 @@ def check_subject_ref(subject_ref: str) -> None:
             "letters, digits and hyphens with no run of ten digits (an NHS "
             "number is never accepted)"
         )
+
+
+def check_slot_values(field_name: str, slots: dict[str, Any]) -> None:
+    """Check that each organisation or team of a start request is short text.
+
+    Tasks store them in 64-character columns.
+
+    :raises WorkflowError: naming the slot and the value.
+    """
+    for slot, value in slots.items():
+        if not isinstance(value, str):
+            raise WorkflowError(
+                f"{field_name}[{slot!r}] must be text such as 'chelmer-valley', "
+                f"got {str(value)[:40]!r}"
+            )
+        if not 1 <= len(value) <= MAX_SLOT_VALUE_LENGTH:
+            raise WorkflowError(
+                f"{field_name}[{slot!r}] must be 1 to {MAX_SLOT_VALUE_LENGTH} "
+                f"characters, got {len(value)}"
+            )
+
+
+def check_start_data(definition: Definition, data: dict[str, Any]) -> None:
+    """Reject starting data that would overwrite what the engine records.
+
+    :raises WorkflowError: naming a key that is a reserved variable or a step
+        id of ``definition``, or data nested deeper than
+        :data:`MAX_START_DATA_DEPTH`.
+    """
+    clashing = sorted(key for key in data if key in RESERVED_VARIABLES)
+    clashing += sorted(key for key in data if key in definition.nodes)
+    if clashing:
+        names = ", ".join(repr(key) for key in clashing)
+        raise WorkflowError(
+            f"starting data may not set {names}, "
+            f"because the engine records signals and each step's values under "
+            f"those names; rename the keys"
+        )
+    pending: list[tuple[Any, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_START_DATA_DEPTH:
+            raise WorkflowError(
+                f"starting data nests deeper than {MAX_START_DATA_DEPTH} levels of "
+                "objects and arrays; flatten it"
+            )
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
 
 
 class WorkflowEngine:
@@ -191,9 +251,14 @@ class WorkflowEngine:
         )
         if version is not None:
             query = query.where(WorkflowDefinition.version == version)
-        row = session.exec(
-            query.order_by(col(WorkflowDefinition.version).desc())
-        ).first()
+        out_of_range = version is not None and not is_row_id(version)
+        row = (
+            None
+            if out_of_range
+            else session.exec(
+                query.order_by(col(WorkflowDefinition.version).desc())
+            ).first()
+        )
         if row is None:
             wanted = f"version {version} of " if version else ""
             raise DefinitionNotFound(
@@ -273,6 +338,8 @@ class WorkflowEngine:
         check_subject_ref(subject_ref)
         if not business_key or len(business_key) > 200:
             raise WorkflowError("the business key must be 1 to 200 characters")
+        check_slot_values("organisations", organisations)
+        check_slot_values("teams", teams or {})
 
         def work(session: Session) -> StartResult:
             existing = session.exec(
@@ -286,6 +353,7 @@ class WorkflowEngine:
             definition_pk, definition = self.load_definition(
                 session, definition_id, version
             )
+            check_start_data(definition, data or {})
             missing = [
                 slot
                 for slot in definition.document["organisations"]
@@ -480,7 +548,9 @@ class WorkflowEngine:
         just before another request completed it would otherwise complete
         it a second time.
         """
-        activity = session.get(WorkflowActivity, task_id)
+        activity = (
+            session.get(WorkflowActivity, task_id) if is_row_id(task_id) else None
+        )
         if activity is None or activity.kind not in HUMAN_KINDS:
             raise TaskNotFound(f"no task {task_id}")
         run = self._locked_run(session, activity.instance_id, account_id)
@@ -554,8 +624,13 @@ class WorkflowEngine:
         :raises FormInvalid: naming each field out of type or range.
         :raises TaskNotOpen: when the task was completed by another request.
         """
-        if request_key is not None and not 8 <= len(request_key) <= 200:
-            raise WorkflowError("a request key must be 8 to 200 characters")
+        if request_key is not None and (
+            not isinstance(request_key, str) or not 8 <= len(request_key) <= 200
+        ):
+            raise WorkflowError(
+                f"a request key must be text of 8 to 200 characters, got "
+                f"{str(request_key)[:40]!r}"
+            )
 
         def replayed(session: Session) -> dict[str, Any] | None:
             if request_key is None:

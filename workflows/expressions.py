@@ -19,6 +19,12 @@ from celpy.evaluation import CELEvalError
 from workflows.errors import ExpressionFailed
 
 _ENVIRONMENT = celpy.Environment()
+
+MAX_EXPRESSION_DEPTH = 200
+"""The maximum depth of an expression's parse tree, in levels. cel-python 0.5
+evaluates by recursion, and a tree of about 600 levels (60 nested
+parentheses) exhausted Python's default stack when measured. The deepest
+bundled expression has 31 levels, and each pair of parentheses adds 10."""
 # cel-python's messages repeat the whole activation; keep the first clause.
 _ACTIVATION_DUMP = re.compile(r" \(in activation .*", re.DOTALL)
 
@@ -27,16 +33,40 @@ _ACTIVATION_DUMP = re.compile(r" \(in activation .*", re.DOTALL)
 def compile_expression(text: str) -> Any:
     """Compile ``text`` into a reusable CEL program.
 
-    :raises ExpressionFailed: when ``text`` is not valid CEL.
+    :raises ExpressionFailed: when ``text`` is not valid CEL or its parse tree
+        is deeper than :data:`MAX_EXPRESSION_DEPTH`.
     """
     try:
-        return _ENVIRONMENT.program(_ENVIRONMENT.compile(text))
+        tree = _ENVIRONMENT.compile(text)
     except CELParseError as error:
         lines = str(error).splitlines()
         # cel-python marks the failing column with a caret under the text.
         column = lines[1].index("^") + 1 if len(lines) > 1 and "^" in lines[1] else None
         where = f" at column {column}" if column else ""
         raise ExpressionFailed(f"{text!r} is not valid CEL{where}") from None
+    if _tree_depth(tree) > MAX_EXPRESSION_DEPTH:
+        raise ExpressionFailed(
+            f"{_abbreviate(text)} nests deeper than {MAX_EXPRESSION_DEPTH} parse "
+            "levels; split it into scores or simpler conditions"
+        )
+    return _ENVIRONMENT.program(tree)
+
+
+def _tree_depth(tree: Any) -> int:
+    """Count the levels of a lark parse tree without recursion."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        # Inner nodes are lark Trees with children; leaves are lark Tokens.
+        for child in getattr(node, "children", ()):
+            pending.append((child, depth + 1))
+    return deepest
+
+
+def _abbreviate(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")
 
 
 def evaluate(text: str, variables: dict[str, Any]) -> Any:
@@ -47,11 +77,17 @@ def evaluate(text: str, variables: dict[str, Any]) -> Any:
         unknown variable or applies an operator to the wrong types.
     """
     program = compile_expression(text)
-    activation = {name: json_to_cel(value) for name, value in variables.items()}
     try:
+        activation = {name: json_to_cel(value) for name, value in variables.items()}
         result = program.evaluate(activation)
     except CELEvalError as error:
         raise ExpressionFailed(f"{text!r} failed: {_short_message(error)}") from None
+    except RecursionError:
+        # Compiled trees are bounded, so this comes from variables nested
+        # too deeply for the conversion to CEL values.
+        raise ExpressionFailed(
+            f"{text!r} failed: the variables nest too deeply to evaluate"
+        ) from None
     if isinstance(result, CELEvalError):
         raise ExpressionFailed(f"{text!r} failed: {_short_message(result)}")
     return to_python(result)

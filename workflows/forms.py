@@ -82,13 +82,23 @@ def _to_number(raw: Any, *, integer: bool) -> int | float:
         number = float(raw) if not isinstance(raw, int | float) else raw
     except (TypeError, ValueError):
         raise ValueError(f"expected a number, got {raw!r}") from None
-    if isinstance(number, float) and not math.isfinite(number):
-        raise ValueError(f"expected a finite number, got {raw!r}")
+    try:
+        # An integer beyond the float range raises here, as JSON allows one.
+        finite = math.isfinite(number)
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise ValueError(f"expected a finite number, got {_shorten(raw)}")
     if integer:
         if float(number) != int(number):
             raise ValueError(f"expected a whole number, got {raw!r}")
         return int(number)
     return number
+
+
+def _shorten(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _bound(value: float | None) -> str:

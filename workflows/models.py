@@ -11,9 +11,19 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest value of the integer id and version columns, which are
+PostgreSQL ``integer`` columns. A larger number names no row, and SQLite and
+psycopg raise instead of returning nothing, so callers check it first."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def is_row_id(value: int) -> bool:
+    """Return whether ``value`` fits an integer id or version column."""
+    return 0 <= value <= MAX_ROW_ID
 
 
 class WorkflowDefinition(SQLModel, table=True):

@@ -12,7 +12,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from workflows.engine import WorkflowEngine
-from workflows.models import WorkflowActivity, WorkflowEvent, WorkflowInstance
+from workflows.models import (
+    WorkflowActivity,
+    WorkflowEvent,
+    WorkflowInstance,
+    is_row_id,
+)
 from workflows.routing import routed_to
 from workflows.runtime import HUMAN_KINDS, OPEN
 
@@ -114,6 +119,8 @@ def tasks_for(
 
 
 def task_view(workflows: WorkflowEngine, task_id: int) -> TaskView | None:
+    if not is_row_id(task_id):
+        return None
     with Session(workflows.engine) as session:
         activity = session.get(WorkflowActivity, task_id)
         if activity is None or activity.kind not in HUMAN_KINDS:

@@ -27,7 +27,13 @@ from accounts.auth import current_account, require_role
 from workflows.access import may_see_subject, may_see_ward
 from workflows.charts import bar_chart
 from workflows.diagram import protocol_svg
-from workflows.errors import FormInvalid, NotPermitted, TaskNotOpen, WorkflowError
+from workflows.errors import (
+    FormInvalid,
+    InstanceNotFound,
+    NotPermitted,
+    TaskNotOpen,
+    WorkflowError,
+)
 from workflows.routing import memberships_of
 from workflows.service import init_workflows, workflow_engine
 from workflows.tasks import task_view, tasks_for, timeline, ward_metrics
@@ -114,6 +120,11 @@ def task_page(task_id: int) -> ResponseReturnValue:
         except (NotPermitted, TaskNotOpen) as error:
             flash(str(error), "error")
             return redirect(url_for("workflows.my_tasks"))
+        except WorkflowError as error:
+            # A malformed request key, or a change that kept losing the race,
+            # records nothing, so the form can be sent again.
+            flash(str(error), "error")
+            return redirect(url_for("workflows.task_page", task_id=task_id))
         else:
             flash(f"Recorded: {view.title}", "success")
             return redirect(url_for("workflows.my_tasks"))
@@ -178,11 +189,18 @@ def record_signal(subject_ref: str) -> ResponseReturnValue:
     if name not in SIGNALS:
         flash(f"Unknown event {name!r}; choose one from the list.", "error")
     else:
-        instance = workflows.instance(instance_id)
+        try:
+            instance = workflows.instance(instance_id)
+        except InstanceNotFound:
+            abort(404)
         if instance.subject_ref != subject_ref:
             abort(404)
-        workflows.signal(instance_id, name, account_id=_account_id())
-        flash(f"Recorded: {SIGNALS[name]}", "success")
+        try:
+            workflows.signal(instance_id, name, account_id=_account_id())
+        except WorkflowError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Recorded: {SIGNALS[name]}", "success")
     return redirect(url_for("workflows.patient_timeline", subject_ref=subject_ref))
 
 

@@ -105,7 +105,15 @@ def test_next_path_followed(client, seeded):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:x",
+        "/wallet/\r\nSet-Cookie: a=b",
+        "/\x00//evil",
+        "/\x7f",
+    ],
 )
 def test_next_offsite_ignored(client, seeded, target):
     token = csrf_token(client, "/sign-in")
@@ -244,3 +252,12 @@ def test_require_no_role_any_account(probe_client, seeded):
     assert probe_client.get("/probe/any-page").status_code == 302
     sign_in(probe_client, seeded.admin_email)
     assert probe_client.get("/probe/any-page").status_code == 200
+
+
+def test_signed_in_next_with_newline_ignored(client, seeded):
+    sign_in(client, seeded.staff_email, PASSWORD)
+
+    response = client.get("/sign-in", query_string={"next": "/wallet/\r\nX: y"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"

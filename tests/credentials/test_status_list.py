@@ -7,6 +7,7 @@ import zlib
 import pytest
 
 from credentials.status_list import (
+    MAX_LIST_BYTES,
     MIN_ENTRIES,
     Bitstring,
     MutableBitstring,
@@ -171,3 +172,15 @@ def test_list_credential_shape():
     assert subject["ttl"] == 300_000
     assert read_status(decode_list(subject["encodedList"]), 17) == 1
     assert read_status(decode_list(subject["encodedList"]), 16) == 0
+
+
+@pytest.mark.parametrize("digits", [10, 5000])
+def test_index_longer_than_any_list_rejected(digits):
+    with pytest.raises(StatusListError, match="no status list has"):
+        parse_index("9" * digits)
+
+
+def test_largest_possible_index_parsed():
+    largest = MAX_LIST_BYTES * 8 - 1
+
+    assert parse_index(str(largest)) == largest

@@ -1,6 +1,7 @@
 """The issuer administrator's pages and the staff claim pages, in a real app."""
 
 import io
+import logging
 import re
 import time
 
@@ -9,7 +10,9 @@ from sqlmodel import Session, select
 
 from audit.log import recent_entries
 from examples.synthetic_export import export_rows, write_export
+from issuer.claim_views import CLAIM_FAILURE_LIMIT
 from issuer.models import IssuedCredential
+from passport.app import MAX_REQUEST_BYTES
 from passport.db import make_engine
 from tests.web_support import PASSWORD, csrf_token, sign_in
 
@@ -422,3 +425,102 @@ def test_wallet_shows_superseded(client, seeded):
     assert "Superseded by a newer completion" in wallet
     assert 'data-issuer-state="revoked"' not in wallet
     assert "1 credential(s) are waiting" in wallet
+
+
+def test_huge_run_ids_not_found(client, seeded):
+    sign_in(client, seeded.admin_email)
+    huge = "9" * 30
+
+    result = client.get(f"{ADMIN}/imports/{huge}")
+    report = client.get(f"{ADMIN}/imports/{huge}/report.csv")
+
+    assert result.status_code == 404
+    assert report.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/audit?before=" + "9" * 30, "/credentials?page=" + "9" * 30]
+)
+def test_huge_query_numbers_ignored(client, seeded, path):
+    sign_in(client, seeded.admin_email)
+
+    response = client.get(ADMIN + path)
+
+    assert response.status_code == 200
+
+
+def test_claim_failure_log_has_no_email(client, seeded, caplog):
+    code = claim_code(client, seeded)
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/claim")})
+    caplog.set_level(logging.INFO)
+
+    response = claim_with_new_account(client, code, seeded.staff_email)
+
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
+    assert "claim failed" in caplog.text
+    assert seeded.staff_email not in caplog.text
+
+
+def test_rejected_upload_log_has_no_row_data(client, seeded, caplog):
+    caplog.set_level(logging.INFO)
+    sign_in(client, seeded.admin_email)
+    headerless = export_bytes(1).split(b"\r\n", 1)[1]
+    first_row = headerless.split(b"\r\n", 1)[0].decode("utf-8")
+    employee_number = first_row.split(",")[0].strip('"')
+
+    response = upload(client, headerless, "no-header.csv")
+    page = wait_for_import(client, response.headers["Location"])
+
+    assert 'data-state="failed"' in page
+    assert "uploaded export rejected" in caplog.text
+    assert employee_number not in caplog.text
+
+
+def test_claim_guessing_throttled(client, seeded):
+    code = claim_code(client, seeded)
+    guesses = [
+        claim_with_new_account(client, f"AAAA-AAAA-AAAA-{number:04d}")
+        for number in range(CLAIM_FAILURE_LIMIT.limit)
+    ]
+
+    blocked = claim_with_new_account(client, code)
+
+    assert all(guess.status_code == 400 for guess in guesses)
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    engine = make_engine(seeded.settings.database_url)
+    with Session(engine) as session:
+        failures = recent_entries(session, limit=100, action="claim.failed")
+        redeemed = recent_entries(session, limit=100, action="claim.redeemed")
+    engine.dispose()
+    assert len(failures) == CLAIM_FAILURE_LIMIT.limit
+    assert redeemed == []
+
+
+def test_upload_over_request_limit_imports(client, seeded):
+    sign_in(client, seeded.admin_email)
+    # Blank lines are skipped, so they make the file large without rows.
+    data = export_bytes(2) + b"\r\n" * (3 * 1024 * 1024)
+    assert len(data) > MAX_REQUEST_BYTES
+
+    response = upload(client, data, "large.csv")
+    page = wait_for_import(client, response.headers["Location"])
+
+    assert response.status_code == 302
+    assert 'data-state="finished"' in page
+    assert '<dd data-count="waiting">24</dd>' in page
+
+
+def test_large_upload_without_csrf_rejected(client, seeded):
+    sign_in(client, seeded.admin_email)
+    data = export_bytes(2) + b"\r\n" * (3 * 1024 * 1024)
+
+    response = client.post(
+        f"{ADMIN}/imports",
+        data={"export": (io.BytesIO(data), "large.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    assert "did not come from this site" in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import Session
 
 from audit.log import recent_entries
+from issuer.api import API_FAILURE_LIMIT
 from issuer.api_tokens import create_api_token, revoke_api_token
 from issuer.organisations import get_organisation
 from passport.verification import platform_sources
@@ -403,3 +404,69 @@ def test_status_audited_with_token_actor(client, auth, seeded_app):
         entry = recent_entries(session, action="credential.revoked")[0]
     assert entry.actor.startswith("api-token:")
     assert json.loads(entry.details)["reason"] == "left"
+
+
+@pytest.mark.parametrize("cryptosuite", [[], {}, ["eddsa-rdfc-2022"], 5])
+def test_issue_non_text_cryptosuite_400(client, auth, cryptosuite):
+    body = {"credential": credential(), "options": {"cryptosuite": cryptosuite}}
+
+    response = issue(client, auth, body)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_options"
+    assert "Cryptosuite" in response.get_json()["message"]
+
+
+def test_issue_checks_token_before_options(client):
+    body = {"credential": credential(), "options": {"cryptosuite": []}}
+
+    response = client.post("/credentials/issue", json=body)
+
+    assert response.status_code == 401
+
+
+def test_status_checks_token_before_fields(client):
+    response = client.post("/credentials/status", json={"credentialId": 5})
+
+    assert response.status_code == 401
+
+
+def test_status_reason_too_long_400(client, auth):
+    signed = issue(client, auth, {"credential": credential()}).get_json()[
+        "verifiableCredential"
+    ]
+
+    response = status(client, auth, signed["id"], "suspension", True, reason="x" * 501)
+
+    assert response.status_code == 400
+    assert "500 characters" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": "urn:example:" + "a" * 10000},
+        {"credentialSubject": {"id": "did:example:" + "b" * 10000}},
+    ],
+)
+def test_issue_overlong_ids_400(client, auth, changes):
+    response = issue(client, auth, {"credential": credential(**changes)})
+
+    assert response.status_code == 400
+    assert "at most 300 characters" in response.get_json()["message"]
+
+
+def test_bad_tokens_throttled_per_client(client, seeded_app):
+    headers = {"Authorization": "Bearer sp_guess"}
+    statuses = [
+        client.post(
+            "/credentials/issue", json={"credential": credential()}, headers=headers
+        ).status_code
+        for _ in range(API_FAILURE_LIMIT.limit + 2)
+    ]
+
+    with Session(seeded_app.extensions["platform"].engine) as session:
+        entries = recent_entries(session, limit=100, action="api.authentication_failed")
+    assert statuses[: API_FAILURE_LIMIT.limit] == [401] * API_FAILURE_LIMIT.limit
+    assert statuses[API_FAILURE_LIMIT.limit :] == [429, 429]
+    assert len(entries) == API_FAILURE_LIMIT.limit

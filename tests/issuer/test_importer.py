@@ -376,3 +376,74 @@ def test_compromise_lists_signed_credentials(
     assert sorted(compromised_key_credentials(seeded_session, chelmer)) == sorted(
         signed
     )
+
+
+EXPORT_ROW = (
+    "99100001",
+    "99100001-1",
+    "STUB, Chloé",
+    "901 Elderly Care Ward 7",
+    "Ward Clerk",
+    "Administrative and Clerical",
+    "NHS|CSTF|Conflict Resolution - 3 Years|",
+    "Meets Requirement",
+    "18-Jun-2024",
+    "18-Jun-2027",
+    "e-Learning",
+    "L14|EXAMPLE, Kit",
+    "901",
+)
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    """Write ``rows`` under the example export's header."""
+    header = EXAMPLE.read_text(encoding="utf-8-sig").splitlines()[0]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(header.split(","))
+        writer.writerows(rows)
+    return path
+
+
+def test_report_cells_never_formulas(seeded_session, key_store, chelmer, tmp_path):
+    row = list(EXPORT_ROW)
+    formulas = {
+        2: "=cmd|' /C calc'!A0",
+        6: "@SUM(1+1)*cmd|' /C calc'!A0",
+        0: "-2+3",
+        8: "+1+1",
+        9: "\t=1+1",
+    }
+    rows = [
+        [*row[:index], formula, *row[index + 1 :]]
+        for index, formula in formulas.items()
+    ]
+    path = write_rows(tmp_path / "formulas.csv", rows)
+    report = tmp_path / "report.csv"
+
+    run(seeded_session, key_store, chelmer, path, report_path=report)
+
+    with report.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    values = [row["value"] for row in rows]
+    assert len(values) == len(formulas)
+    for value in values:
+        assert value.startswith("'"), value
+    assert "'" + formulas[6] in values
+
+
+def test_overlong_name_rejected_alone(seeded_session, key_store, chelmer, tmp_path):
+    long_name = "LONG" + "X" * 300 + ", Name"
+    other = ["99100002", "99100002-1", long_name, *EXPORT_ROW[3:]]
+    path = write_rows(tmp_path / "long-name.csv", [list(EXPORT_ROW), other])
+    report = tmp_path / "report.csv"
+
+    summary = run(seeded_session, key_store, chelmer, path, report_path=report)
+
+    assert summary.rows_read == 2
+    assert summary.rejected == 1
+    assert summary.waiting == 1
+    with report.open(encoding="utf-8", newline="") as handle:
+        rejected = next(csv.DictReader(handle))
+    assert rejected["column"] == "Full Name"
+    assert "at most 200 characters" in rejected["reason"]

@@ -123,3 +123,11 @@ def test_status_list_unknown_sequence(seeded_app):
     response = seeded_app.test_client().get("/orgs/chelmer-valley/status/revocation/9")
 
     assert response.status_code == 404
+
+
+def test_status_list_huge_sequence_404(seeded_app):
+    path = "/orgs/chelmer-valley/status/revocation/" + "9" * 30
+
+    response = seeded_app.test_client().get(path)
+
+    assert response.status_code == 404

@@ -79,3 +79,27 @@ def test_unknown_subject_rejected(seeded_session, key_store, colne):
             ),
             actor="hr",
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("Robin " + "E" * 300, "at most 200 characters"),
+        ("Robin\u202eEXAMPLE", r"U\+202E"),
+    ],
+)
+def test_unusable_holder_name_rejected(
+    seeded_session, key_store, colne, name, fragment
+):
+    wallet = create_wallet(seeded_session, key_store, "Robin EXAMPLE")
+    recognition = Recognition(
+        holder_did=wallet.holder_did,
+        display_name=name,
+        subject_code="FS",
+        completed=COMPLETED,
+    )
+
+    with pytest.raises(CredentialRejected, match=fragment):
+        issue_recognised_training(
+            seeded_session, key_store, colne, recognition, actor="hr"
+        )

@@ -9,7 +9,8 @@ from sqlmodel import Session, func, select
 from passport.cli import main
 from tests.workflows.conftest import definition, start
 from workflows.definitions import bundled_definitions, parse_definition
-from workflows.errors import DefinitionConflict, DefinitionInvalid
+from workflows.errors import DefinitionConflict, DefinitionInvalid, ExpressionFailed
+from workflows.expressions import evaluate
 from workflows.fhir import plan_definition
 from workflows.models import WorkflowDefinition, WorkflowTimer
 
@@ -227,3 +228,34 @@ def test_export_command_writes_plan_definition(tmp_path: Path, monkeypatch):
     resource = json.loads(exported.output)
     assert resource["resourceType"] == "PlanDefinition"
     assert resource["url"].endswith("/PlanDefinition/falls-multifactorial")
+
+
+def test_deeply_nested_condition_rejected():
+    deep = "(" * 60 + "true" + ")" * 60
+    document = yaml.safe_load(VALID)
+    document["forms"] = {"score": {"fields": [{"id": "a", "type": "integer"}]}}
+    document["forms"]["score"]["scores"] = {"total": deep}
+
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_definition(yaml.safe_dump(document))
+
+    assert len(caught.value.errors) == 1
+    assert "nests deeper than 200 parse levels" in caught.value.errors[0]
+
+
+def test_long_flat_expression_fails_cleanly():
+    with pytest.raises(ExpressionFailed) as caught:
+        evaluate("1+" * 20000 + "1", {})
+
+    assert "nests deeper than" in str(caught.value)
+
+
+def test_deeply_nested_variables_fail_cleanly():
+    nested: object = 1
+    for _ in range(5000):
+        nested = [nested]
+
+    with pytest.raises(ExpressionFailed) as caught:
+        evaluate("size(data) == 1", {"data": nested})
+
+    assert "nest too deeply" in str(caught.value)

@@ -1,5 +1,6 @@
 """The care pages and JSON API through the real app, sign-in and CSRF."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -410,3 +411,168 @@ def test_task_page_hidden_from_other_organisations(client, seeded, care):
 
     assert response.status_code == 404
     assert SUBJECT not in response.get_data(as_text=True)
+
+
+def _api_post(client, care, path, body):
+    """POST raw JSON text to the care API with a CSRF token."""
+    token = csrf_token(client, f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+    return client.post(
+        path,
+        data=body,
+        headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+    )
+
+
+@pytest.mark.parametrize("key", ["12345678", "[1, 2, 3, 4, 5, 6, 7, 8]", "{}"])
+def test_api_request_key_not_text_400(client, seeded, care, key):
+    sign_in(client, seeded.staff_email)
+    task_id = _task_id(care, "admission_assessment")
+    body = f'{{"values": {{}}, "requestKey": {key}}}'
+
+    response = _api_post(client, care, f"/api/care/tasks/{task_id}/complete", body)
+
+    assert response.status_code == 400
+    assert "request key must be text" in response.get_json()["message"]
+
+
+def test_api_huge_integer_value_422(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    task_id = _task_id(care, "admission_assessment")
+    body = '{"values": {"build": ' + "9" * 400 + "}}"
+
+    response = _api_post(client, care, f"/api/care/tasks/{task_id}/complete", body)
+
+    assert response.status_code == 422
+    assert any(
+        error.startswith("field 'build': expected a finite number")
+        for error in response.get_json()["errors"]
+    )
+
+
+@pytest.mark.parametrize("path", ["/api/care/instances", "/api/care/tasks/{}/complete"])
+def test_api_deeply_nested_body_400(client, seeded, care, path):
+    sign_in(client, seeded.staff_email)
+    path = path.format(_task_id(care, "admission_assessment"))
+
+    response = _api_post(client, care, path, "[" * 50000 + "]" * 50000)
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.get_json()["message"]
+
+
+def test_huge_ids_not_found(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    huge = "9" * 30
+    token = csrf_token(client, f"/care/tasks/{_task_id(care, 'admission_assessment')}")
+
+    claim = client.post(f"/api/care/tasks/{huge}/claim", headers={"X-CSRFToken": token})
+    page = client.get(f"/care/tasks/{huge}")
+    export = client.get(
+        f"/api/care/definitions/falls-multifactorial/fhir?version={huge}"
+    )
+    diagram = client.get(f"/care/protocols/falls-multifactorial?version={huge}")
+
+    assert claim.status_code == 404
+    assert page.status_code == 404
+    assert export.status_code == 404
+    assert diagram.status_code == 404
+
+
+def _start_body(business_key, **extra):
+    return {
+        "definition": "falls-multifactorial",
+        "businessKey": business_key,
+        "subjectRef": "PT-9H5M4S",
+        "organisations": ORGANISATIONS,
+        **extra,
+    }
+
+
+def test_api_start_huge_version_404(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    body = _start_body("EP-1005", version=10**30)
+
+    response = _api_post(client, care, "/api/care/instances", json.dumps(body))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"signals": "none"}, "'signals'"),
+        ({"checklist": {"falls_history": True}}, "'checklist'"),
+        ({"deep": json.loads("[" * 40 + "]" * 40)}, "nests deeper than 16"),
+    ],
+)
+def test_api_start_rejects_reserved_data(client, seeded, care, data, fragment):
+    sign_in(client, seeded.staff_email)
+    body = _start_body("EP-1006", data=data)
+
+    response = _api_post(client, care, "/api/care/instances", json.dumps(body))
+
+    assert response.status_code == 400
+    assert fragment in response.get_json()["message"]
+
+
+def test_task_form_bad_request_key(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+    path = f"/care/tasks/{_task_id(care, 'admission_assessment')}"
+    token = csrf_token(client, path)
+    form = {key: str(value) for key, value in WATERLOW.items()}
+
+    response = client.post(
+        path, data={**form, "csrf_token": token, "request_key": "short"}
+    )
+
+    assert response.status_code == 302
+    assert care["engine"].count_events(care["instance"], "task.completed") == 0
+
+
+@pytest.mark.parametrize("instance", ["", "not-an-instance"])
+def test_signal_unknown_instance_404(client, seeded, care, instance):
+    sign_in(client, seeded.staff_email)
+    path = f"/care/patients/{SUBJECT}"
+    token = csrf_token(client, path)
+
+    response = client.post(
+        f"{path}/signals",
+        data={"csrf_token": token, "signal": "clinical-change", "instance": instance},
+    )
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"organisations": {**ORGANISATIONS, "community": "x" * 65}}, "1 to 64"),
+        ({"teams": {"hospital": "w" * 65}}, "1 to 64"),
+        ({"organisations": {**ORGANISATIONS, "community": ["x"]}}, "text"),
+        ({"teams": {"hospital": {"ward": 7}}}, "text"),
+    ],
+)
+def test_api_start_rejects_bad_slots(client, seeded, care, changes, fragment):
+    sign_in(client, seeded.staff_email)
+    body = _start_body("EP-1007", **changes)
+
+    response = _api_post(client, care, "/api/care/instances", json.dumps(body))
+
+    assert response.status_code == 400
+    assert fragment in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("action", ["claim", "complete"])
+def test_api_task_hidden_from_other_organisations(client, seeded, care, action):
+    sign_in(client, seeded.hr_email)
+    task_id = _task_id(care, "admission_assessment")
+    token = csrf_token(client, "/care/tasks")
+
+    response = client.post(
+        f"/api/care/tasks/{task_id}/{action}",
+        json={"values": {}},
+        headers={"X-CSRFToken": token},
+    )
+
+    assert response.status_code == 404
+    assert "chelmer-valley" not in response.get_data(as_text=True)
