@@ -48,6 +48,7 @@ from issuer.models import ImportRun, LocalCompetence, Organisation, StaffRecord
 from issuer.signing import signer_for
 from issuer.subjects import Subject, subject_by_code
 from keys.store import KeyStore
+from passport.spreadsheets import spreadsheet_safe
 
 logger = logging.getLogger(__name__)
 
@@ -83,22 +84,6 @@ class ImportSummary:
     examples: list[str] = field(default_factory=list)
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
-
-
-def spreadsheet_text(text: str) -> str:
-    """Return ``text`` with a leading apostrophe if a spreadsheet would read it
-    as a formula.
-
-    The report echoes cells of an uploaded export. Spreadsheet programs
-    evaluate a cell that starts with ``=``, ``+``, ``-`` or ``@``, and some
-    also one that starts with a tab, carriage return or NUL (MITRE CWE-1236,
-    OWASP ASVS 5.0 requirement 1.2.10). A leading apostrophe makes them show
-    the cell as text.
-    """
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 class ImportReport:
     """The CSV report of rejected rows and warnings, one line each.
 
@@ -119,7 +104,7 @@ class ImportReport:
     ) -> None:
         """Add one row to the report, with text cells made safe for spreadsheets."""
         cells = [column or "", value, reason, kind]
-        self._writer.writerow([line, *(spreadsheet_text(cell) for cell in cells)])
+        self._writer.writerow([line, *(spreadsheet_safe(cell) for cell in cells)])
 
     def close(self) -> None:
         """Finish the report and move it into place."""

@@ -32,7 +32,7 @@ from typing import Any
 from credentials.datamodel import as_list
 from credentials.datetimes import parse_date_time_stamp
 from credentials.errors import CredentialError
-from passport.spreadsheets import spreadsheet_safe
+from passport.spreadsheets import spreadsheet_row
 from verifier.requirements import (
     Profile,
     satisfying_codes,
@@ -156,17 +156,19 @@ class PassportReport:
         )
         for row in self.rows:
             writer.writerow(
-                [
-                    row.subject_code,
-                    spreadsheet_safe(row.title),
-                    row.outcome,
-                    spreadsheet_safe(row.reason),
-                    row.held_code or "",
-                    spreadsheet_safe(row.issuer_name),
-                    row.expires_on.isoformat() if row.expires_on else "",
-                    "" if row.days_left is None else row.days_left,
-                    row.credential_id or "",
-                ]
+                spreadsheet_row(
+                    [
+                        row.subject_code,
+                        row.title,
+                        row.outcome,
+                        row.reason,
+                        row.held_code or "",
+                        row.issuer_name,
+                        row.expires_on.isoformat() if row.expires_on else "",
+                        "" if row.days_left is None else row.days_left,
+                        row.credential_id or "",
+                    ]
+                )
             )
         return buffer.getvalue()
 

@@ -9,7 +9,7 @@ import pytest
 from verifier import IssuerRegistry, TrustedIssuer, verify_credential
 from verifier.fetch import FencedFetcher, FetchPolicy
 from verifier.registry import CSTF_KIND
-from verifier.report import build_report
+from verifier.report import PassportReport, ReportRow, build_report
 from verifier.requirements import Profile
 from verifier.status import StatusListCache
 
@@ -175,6 +175,30 @@ def test_csv_export(report):
     assert [line["subject_code"] for line in table] == list(NURSE.requirements)
     assert table[0]["outcome"] == "accepted"
     assert table[1]["expires_on"] == "2026-04-20"
+
+
+def test_csv_cells_never_formulas():
+    # A partner's issuing API chooses the codes and ids a credential carries,
+    # so every text cell of HR's CSV is guarded, not only names and reasons.
+    hostile = "=HYPERLINK(\"https://example.invalid\")"
+    row = ReportRow(
+        subject_code="SA2",
+        title="Safeguarding Adults",
+        outcome="accepted",
+        reason="@SUM(1)",
+        credential_id=hostile,
+        held_code="+SA3",
+        issuer_name="-Trust",
+    )
+    report = PassportReport(profile=NURSE, generated_at=NOW, rows=[row])
+
+    line = next(csv.DictReader(io.StringIO(report.to_csv())))
+
+    assert line["credential_id"] == "'" + hostile
+    assert line["held_code"] == "'+SA3"
+    assert line["reason"] == "'@SUM(1)"
+    assert line["issuer"] == "'-Trust"
+    assert line["subject_code"] == "SA2"
 
 
 def test_counts(report):
