@@ -36,7 +36,9 @@ def make_engine(database_url: str) -> Engine:
         if url.database and url.database != ":memory:":
             from pathlib import Path
 
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            from passport.settings import make_private_dir
+
+            make_private_dir(Path(url.database).parent)
         engine = create_engine(database_url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine

@@ -101,18 +101,19 @@ def run_server(
     their own ``PASSPORT_DATA_DIR`` run side by side without taking over
     each other's socket.
     """
-    from passport.settings import data_dir_from_env
+    from passport.settings import data_dir_from_env, make_private_dir
 
     data_dir = data_dir_from_env(dict(os.environ))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": 4,
         "accesslog": "-",
-        # The default access log line holds the URL only; no body or
-        # header values reach the log.
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        # The access log line holds the method and path only: query strings
+        # carry search terms such as staff names, and no body or header
+        # value reaches the log either.
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "timeout": 60,
         "control_socket": str(data_dir / "gunicorn.ctl"),
     }

@@ -38,11 +38,22 @@ DEFAULT_FETCH_TIMEOUT_SECONDS = 5.0
 DEFAULT_FETCH_MAX_BYTES = 1024 * 1024
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and its parents, readable by this user only.
+
+    The data folder holds the SQLite database (names, email addresses,
+    password hashes), import reports and uploaded files, which the files'
+    default mode (0644) would leave readable by every local user. A folder
+    that already exists keeps its mode, so an operator's choice stands.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def _secret_from_file(path: Path) -> str:
     """Return the secret stored at ``path``, creating it on first use."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     value = secrets.token_urlsafe(32)
     # O_EXCL makes two processes starting at once agree on one value: the
     # loser of the race reads the winner's file.

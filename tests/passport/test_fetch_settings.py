@@ -65,3 +65,12 @@ def test_platform_settings_carry_fetch(tmp_path):
     )
 
     assert settings.fetch.offline is True
+
+
+def test_data_folder_private(tmp_path):
+    data_dir = tmp_path / "new" / "var"
+
+    Settings.from_env({"PASSPORT_DATA_DIR": str(data_dir)})
+
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    assert (data_dir / "key-passphrase").stat().st_mode & 0o777 == 0o600

@@ -86,8 +86,15 @@ def https_server(environment, tmp_path):
     try:
         yield f"https://127.0.0.1:{port}", cert, process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.communicate(timeout=30)
+        if process.poll() is None:
+            stop_server(process)
+
+
+def stop_server(process: subprocess.Popen) -> str:
+    """Stop a server started by :func:`https_server` and return its output."""
+    os.killpg(process.pid, signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    return output.decode("utf-8", "replace")
 
 
 def test_https_served_with_given_certificate(https_server):
@@ -118,6 +125,20 @@ def test_https_served_with_given_certificate(https_server):
     assert verified.json()["verified"] is True
     assert empty.status_code == 400
     assert empty.json()["verified"] is False
+
+
+def test_access_log_leaves_out_query(https_server):
+    base, cert, process = https_server
+    assert process.poll() is None, "passport serve exited early"
+    context = ssl.create_default_context(cafile=str(cert))
+
+    with httpx.Client(verify=context, timeout=30) as client:
+        client.get(base + "/sign-in", params={"q": "Taylor FIXTURE"})
+    log = stop_server(process)
+
+    assert '"GET /sign-in" 200' in log
+    assert "Taylor" not in log
+    assert "FIXTURE" not in log
 
 
 def test_plain_http_not_served(https_server):

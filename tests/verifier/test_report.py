@@ -180,7 +180,7 @@ def test_csv_export(report):
 def test_csv_cells_never_formulas():
     # A partner's issuing API chooses the codes and ids a credential carries,
     # so every text cell of HR's CSV is guarded, not only names and reasons.
-    hostile = "=HYPERLINK(\"https://example.invalid\")"
+    hostile = '=HYPERLINK("https://example.invalid")'
     row = ReportRow(
         subject_code="SA2",
         title="Safeguarding Adults",
