@@ -190,6 +190,26 @@ def _context_urls(value: Any) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+def _inline_vocabularies(value: Any) -> list[str]:
+    """Return the ``@vocab`` values that inline contexts anywhere set."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if key == "@context":
+                    for context in as_list(child):
+                        if isinstance(context, dict) and "@vocab" in context:
+                            found.append(str(context["@vocab"]))
+                        stack.append(context)
+                else:
+                    stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def _check_contexts(
     result: VerificationResult,
     document: dict[str, Any],
@@ -211,6 +231,19 @@ def _check_contexts(
             False,
             "Context " + ", ".join(repr(url) for url in refused) + " is not one "
             "of the bundled contexts, so it was not loaded.",
+        )
+        return False
+    vocabularies = _inline_vocabularies(document)
+    if vocabularies:
+        # A vocabulary set inline would give every term the document does
+        # not define an IRI, so the undefined-terms check below could not
+        # catch it; only the bundled contexts may set one.
+        result.add(
+            "contexts-allowed",
+            False,
+            "An inline context sets @vocab to "
+            + ", ".join(repr(vocab) for vocab in vocabularies)
+            + "; remove it and define each term in a bundled context.",
         )
         return False
     try:

@@ -159,6 +159,27 @@ def test_unbundled_context_named_not_fetched():
     assert not result.check("proof").passed
 
 
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_inline_vocab_refused(suite):
+    # Signed by the issuer itself, so only the context check can refuse it.
+    pair = Ed25519KeyPair.generate()
+    document = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            {"@vocab": "https://vocab.example/v#"},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": pair.did,
+        "credentialSubject": {"id": "did:example:1", "madeUpTerm": "x"},
+    }
+    signed = add_proof(document, signer=pair, cryptosuite=suite)
+
+    result = verify_credential(signed)
+
+    assert not result.verified
+    assert "'https://vocab.example/v#'" in failed(result)["contexts-allowed"]
+
+
 def test_unknown_cryptosuite_fails_proof():
     document = load_vector("training-signed-rdfc.json")
     document["proof"]["cryptosuite"] = "bbs-2023"
