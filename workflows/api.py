@@ -101,6 +101,15 @@ def start_instance() -> ResponseReturnValue:
         version=version,
         account_id=_account_id(),
     )
+    if not result.created:
+        existing = workflow_engine().instance(result.instance_id)
+        if not may_see_subject(workflow_engine(), _account_id(), existing.subject_ref):
+            # The key is taken by an instance of organisations the caller
+            # holds no role at; its id is theirs to know, not the caller's.
+            raise NotPermitted(
+                "this business key is already used by an instance at "
+                "organisations you hold no role at; choose another key"
+            )
     payload = {"instance": result.instance_id, "created": result.created}
     return jsonify(payload), 201 if result.created else 200
 

@@ -576,3 +576,36 @@ def test_api_task_hidden_from_other_organisations(client, seeded, care, action):
 
     assert response.status_code == 404
     assert "chelmer-valley" not in response.get_data(as_text=True)
+
+
+def test_api_start_hides_other_organisations_key(client, seeded, care):
+    with Session(care["engine"].engine) as session:
+        add_membership(
+            session,
+            account_id=care["ids"][seeded.hr_email],
+            organisation="colne-estuary",
+            role="registered-nurse",
+            team="ward-2",
+        )
+        session.commit()
+    sign_in(client, seeded.hr_email)
+    token = csrf_token(client, "/care/tasks")
+
+    response = client.post(
+        "/api/care/instances",
+        json={
+            "definition": "pressure-ulcer-prevention",
+            "businessKey": "EP-1001",
+            "subjectRef": "PT-2B7C9D",
+            "organisations": {
+                "hospital": "colne-estuary",
+                "community": "colne-estuary",
+            },
+            "teams": {"hospital": "ward-2"},
+        },
+        headers={"X-CSRFToken": token},
+    )
+
+    assert response.status_code == 403
+    assert care["instance"] not in response.get_data(as_text=True)
+    assert "choose another key" in response.get_json()["message"]
