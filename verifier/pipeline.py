@@ -22,6 +22,7 @@ fence in :mod:`verifier.fetch`.
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,27 +173,9 @@ def _check_encodable(text: str) -> None:
         ) from error
 
 
-def _context_urls(value: Any) -> list[str]:
-    """Return every context URL named anywhere in a document."""
-    urls: list[str] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if key == "@context":
-                    urls.extend(u for u in as_list(child) if isinstance(u, str))
-                    stack.extend(c for c in as_list(child) if isinstance(c, dict))
-                else:
-                    stack.append(child)
-        elif isinstance(item, list):
-            stack.extend(item)
-    return list(dict.fromkeys(urls))
-
-
-def _inline_vocabularies(value: Any) -> list[str]:
-    """Return the ``@vocab`` values that inline contexts anywhere set."""
-    found: list[str] = []
+def _context_entries(value: Any) -> Iterator[Any]:
+    """Yield every entry of every ``@context`` anywhere in a document: URLs,
+    inline context objects, and the contexts nested in those."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -200,14 +183,27 @@ def _inline_vocabularies(value: Any) -> list[str]:
             for key, child in item.items():
                 if key == "@context":
                     for context in as_list(child):
-                        if isinstance(context, dict) and "@vocab" in context:
-                            found.append(str(context["@vocab"]))
+                        yield context
                         stack.append(context)
                 else:
                     stack.append(child)
         elif isinstance(item, list):
             stack.extend(item)
-    return found
+
+
+def _context_urls(value: Any) -> list[str]:
+    """Return every context URL named anywhere in a document."""
+    urls = (entry for entry in _context_entries(value) if isinstance(entry, str))
+    return list(dict.fromkeys(urls))
+
+
+def _inline_vocabularies(value: Any) -> list[str]:
+    """Return the ``@vocab`` values that inline contexts anywhere set."""
+    return [
+        str(entry["@vocab"])
+        for entry in _context_entries(value)
+        if isinstance(entry, dict) and "@vocab" in entry
+    ]
 
 
 def _check_contexts(
