@@ -245,3 +245,21 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
         "/sign-in",
         data={"csrf_token": token, "email": email, "password": password},
     )
+
+
+def read_qr_codes(image: Any) -> list[Any]:
+    """Return the distinct QR codes zxing-cpp reads in a PIL image.
+
+    Only the QR format is searched, as the HR upload does, because a
+    default search once also reported a second symbol in a credential's
+    QR code. A text reported twice counts once.
+    """
+    import zxingcpp
+
+    found = zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
+    distinct: dict[str, Any] = {}
+    for result in found:
+        distinct.setdefault(result.text, result)
+    return list(distinct.values())

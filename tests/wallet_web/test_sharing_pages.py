@@ -7,13 +7,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import zxingcpp
 from PIL import Image
 from sqlmodel import select
 
 from passport.db import make_engine, session_scope
 from tests.verifier.hr_flow import make_share_link
-from tests.web_support import csrf_token, sign_in
+from tests.web_support import csrf_token, read_qr_codes, sign_in
 from verifier import verify_presentation
 from wallet_web.models import WalletCredential
 from wallet_web.sharing import create_share
@@ -74,7 +73,7 @@ def test_share_qr_decodes_to_url(staff, seeded):
     import base64
 
     image = Image.open(io.BytesIO(base64.b64decode(encoded)))
-    results = zxingcpp.read_barcodes(image)
+    results = read_qr_codes(image)
 
     assert [result.text for result in results] == [url]
     assert "Conflict Resolution" in page
