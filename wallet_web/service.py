@@ -8,7 +8,7 @@ for byte what the issuer signed.
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -80,12 +80,15 @@ EXPIRING_WITHIN = timedelta(days=60)
 
 
 class CredentialStatus(StrEnum):
-    """Where a credential stands on its validity period, for badges."""
+    """Where a credential stands, for badges: its validity period, or its
+    issuer's revocation or suspension, which outranks the period."""
 
     VALID = "valid"
     EXPIRING = "expiring"
     EXPIRED = "expired"
     NOT_YET_VALID = "not-yet-valid"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
 
     @property
     def label(self) -> str:
@@ -98,6 +101,8 @@ _STATUS_LABELS = {
     CredentialStatus.EXPIRING: "Expiring soon",
     CredentialStatus.EXPIRED: "Expired",
     CredentialStatus.NOT_YET_VALID: "Not valid yet",
+    CredentialStatus.REVOKED: "Revoked by the issuer",
+    CredentialStatus.SUSPENDED: "Suspended by the issuer",
 }
 
 
@@ -245,3 +250,24 @@ def find_wallet_credential(
             f"This wallet holds no credential with id {public_id!r}."
         )
     return row
+
+
+def with_issuer_states(
+    summaries: list[CredentialSummary], states: dict[str, str]
+) -> list[CredentialSummary]:
+    """Return ``summaries`` with the status of each credential its issuer
+    revoked or suspended set to that, whatever its validity period says.
+
+    :param states: the issuer's state per credential id, as
+        :func:`issuer.service.credential_states` returns them.
+    """
+    marked = {
+        "revoked": CredentialStatus.REVOKED,
+        "suspended": CredentialStatus.SUSPENDED,
+    }
+    return [
+        replace(summary, status=marked[states[summary.credential_id]])
+        if states.get(summary.credential_id) in marked
+        else summary
+        for summary in summaries
+    ]

@@ -27,6 +27,7 @@ from credentials.datetimes import parse_date_time_stamp
 from credentials.errors import CredentialError
 from credentials.presentations import create_presentation
 from credentials.proofs import AUTHENTICATION, add_proof
+from issuer.service import credential_states
 from keys.store import KeyStore
 from wallet_web.models import Wallet, WalletCredential
 from wallet_web.sharing_models import ShareLink
@@ -74,16 +75,19 @@ def _valid_until(row: WalletCredential) -> datetime | None:
 
 
 def valid_credential_ids(session: Session, wallet_id: int, now: datetime) -> list[str]:
-    """Return the ids of the wallet's credentials that have not expired."""
+    """Return the ids of the wallet's credentials that have not expired and
+    that their issuer has not revoked or suspended."""
     rows = session.exec(
         select(WalletCredential)
         .where(WalletCredential.wallet_id == wallet_id)
         .order_by(col(WalletCredential.id))
     ).all()
+    states = credential_states(session, [row.credential_id for row in rows])
     ids = []
     for row in rows:
         until = _valid_until(row)
-        if until is None or until > now:
+        withdrawn = states.get(row.credential_id) in ("revoked", "suspended")
+        if (until is None or until > now) and not withdrawn:
             ids.append(row.credential_id)
     return ids
 

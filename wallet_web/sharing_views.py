@@ -26,6 +26,7 @@ from flask import (
 from accounts.auth import current_account, database_session, require_role
 from accounts.roles import Role
 from audit.log import record_event
+from issuer.service import credential_states
 from verifier.registry import origin_of
 from wallet_web.forms import DeleteCredentialForm, ShareForm
 from wallet_web.qr import render_qr
@@ -34,6 +35,7 @@ from wallet_web.service import (
     CredentialStatus,
     find_wallet_credential,
     list_wallet_credentials,
+    with_issuer_states,
 )
 from wallet_web.sharing import (
     SHARE_LIFETIME,
@@ -90,6 +92,8 @@ def share() -> Any:
     now = datetime.now(UTC)
     with database_session() as db:
         summaries = list_wallet_credentials(db, wallet_id, now, _issuer_names())
+        states = credential_states(db, [s.credential_id for s in summaries])
+    summaries = with_issuer_states(summaries, states)
     form = ShareForm()
     form.credentials.choices = [
         (summary.public_id, summary.title) for summary in summaries

@@ -18,6 +18,7 @@ from wallet_web.service import (
     list_wallet_credentials,
     parsed_document,
     summarise_credential,
+    with_issuer_states,
 )
 
 bp = Blueprint("wallet", __name__, url_prefix="/wallet", template_folder="templates")
@@ -73,6 +74,7 @@ def index() -> str:
             issuer_states = credential_states(
                 db, [credential.credential_id for credential in credentials]
             )
+            credentials = with_issuer_states(credentials, issuer_states)
             offers = len(pending_offers(db, wallet_id))
     counts = {status: 0 for status in CredentialStatus}
     for credential in credentials:
@@ -93,6 +95,9 @@ def credential(public_id: str) -> str:
     """Show one credential and its QR code."""
     row = _owned_credential(public_id)
     summary = summarise_credential(row, datetime.now(UTC), _issuer_names())
+    with database_session() as db:
+        states = credential_states(db, [summary.credential_id])
+    summary = with_issuer_states([summary], states)[0]
     qr = credential_qr(parsed_document(row))
     return render_template(
         "wallet/credential.html",

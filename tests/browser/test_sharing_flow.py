@@ -126,6 +126,11 @@ def test_staff_shares_and_hr_scans_with_camera(  # noqa: F811 - the fixtures abo
         page.screenshot(path=artefacts / "3-hr-passport-report.png", full_page=True)
         page.emulate_media(media="print")
         expect(page.locator(".profile-picker")).to_be_hidden()
+        # The printout keeps every subject row but none of the controls.
+        expect(page.locator('#report tr[data-subject="CR"]')).to_be_visible()
+        expect(page.locator('#report tr[data-subject="MH2"]')).to_be_visible()
+        expect(page.locator("#report select").first).to_be_hidden()
+        expect(page.locator("#issue-form")).to_be_hidden()
         page.screenshot(path=artefacts / "4-hr-report-print.png", full_page=True)
         page.emulate_media(media="screen")
 

@@ -524,3 +524,56 @@ def test_large_upload_without_csrf_rejected(client, seeded):
 
     assert response.status_code == 400
     assert "did not come from this site" in response.get_data(as_text=True)
+
+
+def test_wallet_shows_revoked_not_shared(client, seeded):
+    sign_in(client, seeded.admin_email)
+    response = upload(client, export_bytes(1, subjects=2))
+    wait_for_import(client, response.headers["Location"])
+    code = claim_code(client, seeded, import_first=False)
+    sign_in(client, seeded.staff_email)
+    client.post(
+        "/claim", data={"csrf_token": csrf_token(client, "/claim"), "code": code}
+    )
+    offered = re.findall(
+        r'data-credential="([^"]+)"', client.get("/claim/offers").get_data(as_text=True)
+    )
+    for credential_id in offered:
+        client.post(
+            "/claim/offers",
+            data={
+                "csrf_token": csrf_token(client, "/claim/offers"),
+                "credential_id": credential_id,
+                "decision": "accept",
+            },
+        )
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/wallet/")})
+    sign_in(client, seeded.admin_email)
+    client.post(
+        f"{ADMIN}/credentials/status",
+        data={
+            "csrf_token": csrf_token(client, f"{ADMIN}/credentials"),
+            "credential_id": offered[0],
+            "action": "revoke",
+            "reason": "completed in error",
+        },
+    )
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, f"{ADMIN}/")})
+    sign_in(client, seeded.staff_email)
+
+    wallet = client.get("/wallet/").get_data(as_text=True)
+    share = client.get("/wallet/share").get_data(as_text=True)
+
+    assert len(offered) == 2
+    assert wallet.count('data-status="revoked"') == 1
+    assert "Revoked by the issuer" in wallet
+    assert "1 revoked or suspended" in wallet
+    # The revoked credential is listed for sharing but not ticked.
+    (revoked_card,) = re.findall(
+        r'data-status="revoked">.*?/wallet/credentials/([^"]+)"', wallet, re.S
+    )
+    ticked = re.findall(r'<input[^>]*checked[^>]*value="([^"]+)"', share)
+    ticked += re.findall(r'<input[^>]*value="([^"]+)"[^>]*checked', share)
+    assert f'value="{revoked_card}"' in share
+    assert ticked
+    assert revoked_card not in ticked
