@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlmodel import Session
 
 from workflows.definitions import Definition, bundled_definitions, load_definition
+from workflows.engine import check_subject_ref
 from workflows.errors import DefinitionInvalid, WorkflowError
 
 EXIT_VALID = 0
@@ -17,10 +19,29 @@ EXIT_INVALID = 1
 
 def _workflow_engine() -> Any:
     from passport.db import make_engine
+    from passport.models import import_all_models
     from passport.settings import database_url_from_env
     from workflows.engine import WorkflowEngine
 
+    # The workflow tables refer to accounts, so every table must be known.
+    import_all_models()
     return WorkflowEngine(make_engine(database_url_from_env(dict(os.environ))))
+
+
+def _check_organisations(session: Any, slugs: list[str]) -> None:
+    """Raise BadParameter naming the first slug no organisation has."""
+    from sqlmodel import select
+
+    from issuer.models import Organisation
+
+    known = set(session.exec(select(Organisation.slug)).all())
+    for slug in slugs:
+        if slug not in known:
+            raise click.BadParameter(
+                f"no organisation has the slug {slug!r}; 'passport orgs list' "
+                "shows them",
+                param_hint="--org",
+            )
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -217,12 +238,17 @@ def start_command(
             ) from None
         if not isinstance(values, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--data")
+    organisations = _pairs(orgs, "--org")
+    workflows = _workflow_engine()
     try:
-        result = _workflow_engine().start(
+        check_subject_ref(subject_ref)
+        with Session(workflows.engine) as session:
+            _check_organisations(session, list(organisations.values()))
+        result = workflows.start(
             definition_id,
             business_key=business_key,
             subject_ref=subject_ref,
-            organisations=_pairs(orgs, "--org"),
+            organisations=organisations,
             teams=_pairs(teams, "--team"),
             data=values,
         )
@@ -290,11 +316,17 @@ def member_add_command(
     account_id: int, organisation: str, role: str, team: str | None
 ) -> None:
     """Give an account a role at an organisation."""
-    from sqlmodel import Session
-
+    from accounts.models import UserAccount
     from workflows.routing import add_membership
 
     with Session(_workflow_engine().engine) as session:
+        if session.get(UserAccount, account_id) is None:
+            raise click.BadParameter(
+                f"no account has the id {account_id}; the demo prints its "
+                "sign-ins, and each account's id is in the user_account table",
+                param_hint="--account",
+            )
+        _check_organisations(session, [organisation])
         add_membership(
             session,
             account_id=account_id,

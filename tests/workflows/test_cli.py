@@ -2,8 +2,25 @@ from click.testing import CliRunner
 from sqlmodel import Session
 
 from accounts.models import UserAccount
+from issuer.organisations import create_organisation
+from keys.store import KeyStore
 from passport.cli import main
 from passport.db import make_engine
+
+
+def add_organisations(engine, *slugs: str) -> None:
+    with Session(engine) as session:
+        for slug in slugs:
+            create_organisation(
+                session,
+                KeyStore("test passphrase, not a secret"),
+                slug=slug,
+                name=slug,
+                org_type="acute trust",
+                cstf_aligned=True,
+                base_url="http://127.0.0.1:5000",
+            )
+        session.commit()
 
 
 def test_start_scheduler_and_history(tmp_path, monkeypatch):
@@ -24,6 +41,7 @@ def test_start_scheduler_and_history(tmp_path, monkeypatch):
             )
         )
         session.commit()
+    add_organisations(engine, "chelmer-valley", "blackwater-community")
     engine.dispose()
 
     member = runner.invoke(
@@ -67,7 +85,7 @@ def test_start_scheduler_and_history(tmp_path, monkeypatch):
         "--org",
         "hospital=chelmer-valley",
         "--org",
-        "community=mid-essex-community",
+        "community=blackwater-community",
         "--team",
         "hospital=ward-9",
     ]
@@ -115,3 +133,34 @@ def test_start_rejects_nhs_number_as_subject(tmp_path, monkeypatch):
 
     assert result.exit_code == 1
     assert "NHS number is never accepted" in result.output
+
+
+def test_unknown_account_and_organisation_named(tmp_path, monkeypatch):
+    database_url = f"sqlite:///{tmp_path / 'passport.db'}"
+    monkeypatch.setenv("PASSPORT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    runner.invoke(main, ["init"])
+    runner.invoke(main, ["workflows", "import"])
+    engine = make_engine(database_url)
+    add_organisations(engine, "chelmer-valley")
+    engine.dispose()
+
+    no_account = runner.invoke(
+        main,
+        ["workflows", "member", "add", "--account", "999", "--org", "chelmer-valley"]
+        + ["--role", "registered-nurse"],
+    )
+    no_organisation = runner.invoke(
+        main,
+        ["workflows", "start", "falls-multifactorial", "--key", "EP-2"]
+        + ["--subject", "PT-7F3K2Q", "--org", "hospital=chelmer-valley"]
+        + ["--org", "community=mid-essex-community"],
+    )
+
+    assert no_account.exit_code == 2
+    assert "no account has the id 999" in no_account.output
+    assert no_organisation.exit_code == 2
+    assert "no organisation has the slug 'mid-essex-community'" in (
+        no_organisation.output
+    )
