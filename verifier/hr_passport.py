@@ -406,6 +406,16 @@ def decide(public_id: str) -> Any:
                     "error",
                 )
                 return redirect(_report_url(public_id, profile.slug))
+            if value == "accept" and not report_row.acceptable:
+                # Only a credential the report accepts can be accepted as
+                # held; a missing or refused subject needs redoing or review.
+                flash(
+                    f"{report_row.title} cannot be accepted as held: it is "
+                    f"{report_row.label.lower()}. Choose 'must redo' or "
+                    "'review'; nothing was recorded.",
+                    "error",
+                )
+                return redirect(_report_url(public_id, profile.slug))
             if value:
                 chosen[report_row.subject_code] = (report_row, value)
         if not chosen:

@@ -378,6 +378,28 @@ def test_unknown_decision_rejected(shared, report_path, seeded):
         engine.dispose()
 
 
+def test_missing_subject_not_accepted_as_held(shared, report_path, seeded):
+    _, hr = shared
+    token = csrf_token(hr, report_path)
+    response = hr.post(
+        f"{report_path}/decisions",
+        data={
+            "csrf_token": token,
+            "profile": PROFILE,
+            "decision-CR": "accept",
+            "decision-MH2": "accept",
+        },
+    )
+    page = hr.get(response.headers["Location"]).get_data(as_text=True)
+    assert "cannot be accepted as held: it is missing" in page
+    engine = _database(seeded)
+    try:
+        with session_scope(engine) as session:
+            assert session.exec(select(HrDecision)).all() == []
+    finally:
+        engine.dispose()
+
+
 def test_accepted_subjects_issued_as_own_records(shared, report_path, seeded):
     _, hr = shared
     token = csrf_token(hr, report_path)
