@@ -527,7 +527,10 @@ def _verify_well_formed_credential(
     member = registry.lookup(issuer)
     if member is not None:
         result.add(
-            "issuer-known", True, f"Issued by {member.name}, a partnership member."
+            "issuer-known",
+            True,
+            f"Issued by {member.name}, which the trust registry lists; "
+            "its membership dates are checked next.",
         )
     else:
         result.add(
