@@ -9,6 +9,7 @@ offered credential with accept and decline buttons.
 """
 
 import logging
+from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlmodel import Session
@@ -33,6 +34,8 @@ from accounts.service import (
     record_client_failure,
 )
 from audit.log import record_event
+from credentials.datetimes import parse_date_time_stamp
+from credentials.errors import InvalidDateTime
 from issuer.delivery import (
     accept_offer,
     decline_offer,
@@ -42,7 +45,7 @@ from issuer.delivery import (
 from issuer.errors import ClaimCodeInvalid, CredentialNotFound
 from issuer.forms import ClaimForm, OfferDecisionForm
 from issuer.issuance import credential_document
-from issuer.models import IssuedCredential
+from issuer.models import IssuedCredential, Organisation
 from issuer.web import db_session, services
 
 logger = logging.getLogger(__name__)
@@ -172,10 +175,13 @@ def offers() -> str:
             for offered in pending_offers(session, account.wallet_id):
                 document = credential_document(offered)
                 subject = document.get("credentialSubject", {})
+                issuer = session.get(Organisation, offered.organisation_id)
                 rows.append(
                     {
                         "id": offered.id,
                         "title": document.get("name", ""),
+                        "issuer": issuer.name if issuer is not None else "",
+                        "expired": _expired(offered.valid_until),
                         "subject_code": offered.subject_code,
                         "level": subject.get("level", ""),
                         "completed_on": offered.completed_on,
@@ -183,6 +189,16 @@ def offers() -> str:
                     }
                 )
     return render_template("issuer/offers.html", rows=rows, form=OfferDecisionForm())
+
+
+def _expired(valid_until: str | None) -> bool:
+    """Whether a signed ``validUntil`` text lies in the past."""
+    if not valid_until:
+        return False
+    try:
+        return parse_date_time_stamp(valid_until) <= datetime.now(UTC)
+    except InvalidDateTime:
+        return False
 
 
 @bp.post("/offers")

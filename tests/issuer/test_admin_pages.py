@@ -328,6 +328,9 @@ def test_claim_creates_account_and_offers(client, seeded):
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/claim/offers")
     assert offers.count('class="card" data-credential=') == 12
+    # Each offer names who issues it, so a new employer's record of the same
+    # subject does not look like a duplicate.
+    assert offers.count("<dt>Issuer</dt><dd>Chelmer Valley") == 12
 
 
 def test_claim_code_works_once(client, seeded):
