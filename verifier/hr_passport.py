@@ -268,7 +268,10 @@ def index() -> str:
     """List the passports this organisation received, newest first."""
     with database_session() as db:
         rows = recent_received(db, _organisations())
-    return render_template("hr/passport_list.html", rows=rows)
+    # The name is read from the stored credentials, not kept in a column of
+    # its own, so that deleting a received passport removes it everywhere.
+    names = {row.public_id: _holder_name(stored_result(row)) for row in rows}
+    return render_template("hr/passport_list.html", rows=rows, names=names)
 
 
 def _received_or_404(db: Session, public_id: str) -> ReceivedPassport:

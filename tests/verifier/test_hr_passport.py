@@ -263,6 +263,7 @@ def test_received_passports_listed(shared, report_path):
     page = hr.get("/hr/passports/").get_data(as_text=True)
     assert report_path in page
     assert "hr@colne-estuary.example" in page
+    assert "<td>Chloé STUB</td>" in page
 
 
 def test_report_profile_choice(shared, report_path):
