@@ -40,6 +40,9 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 # a few KB. 1 MiB leaves wide room while bounding a hostile response.
 DEFAULT_MAX_BYTES = 1024 * 1024
 MAX_REDIRECTS = 3
+# A refusal names at most this many of the allowed origins, so that a
+# registry of many members does not fill the message.
+MAX_ORIGINS_NAMED = 3
 ACCEPT = "application/vc+ld+json, application/did+json, application/json"
 
 
@@ -94,8 +97,18 @@ class FencedFetcher:
         """Close the connection pool."""
         self._client.close()
 
-    def check_url(self, url: str, allowed_origins: tuple[str, ...]) -> None:
-        """Raise :class:`FetchRefused` unless ``url`` is inside the fence."""
+    def check_url(
+        self,
+        url: str,
+        allowed_origins: tuple[str, ...],
+        *,
+        listed_for: str = "this issuer",
+    ) -> None:
+        """Raise :class:`FetchRefused` unless ``url`` is inside the fence.
+
+        :param listed_for: whose origins ``allowed_origins`` are, for the
+            message.
+        """
         if not isinstance(url, str):
             raise FetchRefused(f"URL {url!r} is not text.")
         parts = urlsplit(url)
@@ -118,10 +131,13 @@ class FencedFetcher:
             ) from None
         allowed = {origin_of(origin) for origin in allowed_origins}
         if origin_of(url) not in allowed:
-            listed = ", ".join(sorted(allowed)) or "none"
+            shown = sorted(allowed)[:MAX_ORIGINS_NAMED]
+            listed = ", ".join(shown) or "none"
+            if len(allowed) > len(shown):
+                listed += f" and {len(allowed) - len(shown)} more"
             raise FetchRefused(
                 f"URL {url!r} is not on an origin the trust registry lists for "
-                f"this issuer (listed: {listed}); it was not fetched."
+                f"{listed_for} (listed: {listed}); it was not fetched."
             )
 
     def fetch_json(
@@ -130,6 +146,7 @@ class FencedFetcher:
         allowed_origins: tuple[str, ...],
         *,
         post: dict[str, Any] | None = None,
+        listed_for: str = "this issuer",
     ) -> FetchedDocument:
         """Fetch and parse the JSON document at ``url``.
 
@@ -143,7 +160,7 @@ class FencedFetcher:
         """
         from verifier.pipeline import parse_json_document
 
-        self.check_url(url, allowed_origins)
+        self.check_url(url, allowed_origins, listed_for=listed_for)
         deadline = time.monotonic() + self.policy.timeout
         current = url
         for _ in range(self.policy.max_redirects + 1):
@@ -160,7 +177,7 @@ class FencedFetcher:
                         f"{current!r} redirected to {target!r}, another origin; "
                         "the redirect was not followed."
                     )
-                self.check_url(target, allowed_origins)
+                self.check_url(target, allowed_origins, listed_for=listed_for)
                 current = target
                 continue
             if status != 200:

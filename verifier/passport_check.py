@@ -142,6 +142,7 @@ def fetch_shared_presentation(
         fetched = context.fetcher.fetch_json(
             url,
             context.wallet_origins,
+            listed_for="partnership wallets",
             post={
                 "challenge": challenge,
                 "domain": context.domain,

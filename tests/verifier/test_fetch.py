@@ -178,3 +178,17 @@ def test_closed_port_fails():
 
     with pytest.raises(FetchFailed, match="could not be fetched"):
         local_fetcher(timeout=0.5).fetch_json(origin + "/status", (origin,))
+
+
+def test_refusal_names_few_origins():
+    fetcher = FencedFetcher(FetchPolicy())
+    origins = tuple(f"https://member{number}.example" for number in range(10))
+
+    with pytest.raises(FetchRefused) as refused:
+        fetcher.check_url("https://elsewhere.example/list", origins)
+
+    message = str(refused.value)
+    assert "https://member0.example" in message
+    assert "https://member9.example" not in message
+    assert "and 7 more" in message
+    assert "for this issuer" in message

@@ -158,6 +158,7 @@ def test_link_on_unlisted_origin_refused(shared):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "is not on an origin the trust registry lists" in page
+    assert "for partnership wallets" in page
     assert "it was not fetched" in page
 
 
