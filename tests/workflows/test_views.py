@@ -611,7 +611,7 @@ def test_api_start_hides_other_organisations_key(client, seeded, care):
     assert "choose another key" in response.get_json()["message"]
 
 
-def test_learner_subject_is_not_called_patient(client, seeded, care):
+def test_care_pages_label_learner(client, seeded, care):
     learner_ref = "LP-6KHXG6TP"
     instance_id = (
         care["engine"]
@@ -640,7 +640,7 @@ def test_learner_subject_is_not_called_patient(client, seeded, care):
     assert "Patient" not in timeline_page
 
 
-def test_programme_definition_names_learner(seeded):
+def test_programme_definition_labels_learner(seeded):
     from programmes.framework import DEFAULT_FRAMEWORK, library_path
     from workflows.definitions import parse_definition
     from workflows.tasks import programme_definitions, subject_label
