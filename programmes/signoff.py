@@ -169,14 +169,15 @@ def _not_named_reason(
     role: str, competency: Competency, enrolment: ProgrammeEnrolment
 ) -> str:
     named = named_account(role, enrolment)
+    person = label(role).lower()
     if named is None:
         return (
-            f"Competency {competency.id!r} is signed by the learner's named {role}, "
+            f"Competency {competency.id!r} is signed by the learner's named {person}, "
             f"and enrolment {enrolment.reference} names none; the programme lead "
             f"names one first."
         )
     return (
-        f"Competency {competency.id!r} is signed by the learner's named {role}, "
+        f"Competency {competency.id!r} is signed by the learner's named {person}, "
         f"account {named}; ask them, or ask the programme lead to name you."
     )
 

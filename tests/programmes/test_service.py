@@ -678,7 +678,7 @@ def test_only_named_line_manager_signs(
         session.commit()
     add_all_evidence(programmes, enrolment_ref, "man-change", people)
 
-    with pytest.raises(SignOffRejected, match="named line-manager, account"):
+    with pytest.raises(SignOffRejected, match="named line manager, account"):
         programmes.sign_off(
             enrolment_ref, "man-change", account_id=people.assessor2, rating="strong"
         )
