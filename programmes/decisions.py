@@ -17,6 +17,7 @@ from programmes import credentials as programme_credentials
 from programmes.completion import issue_for, live_credentials
 from programmes.errors import SignOffRejected
 from programmes.framework import Competency, Framework
+from programmes.labels import label
 from programmes.lookup import (
     RETURNED,
     SIGNED,
@@ -35,7 +36,7 @@ from programmes.models import (
 )
 from programmes.read_models import SignOffResult
 from programmes.roles import PROGRAMME_LEAD_ROLE
-from programmes.signoff import choose_signer, rule_satisfied
+from programmes.signoff import choose_signer, reject_learner, rule_satisfied
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ def sign(
     """Record a signature and complete the competency when its rule is met."""
     enrolment, cohort, record, item = locate(session, reference, competency, lock=True)
     framework = framework_of(session, cohort)
+    # The learner learns first that the decision is not theirs to make,
+    # before any reason about the competency's state or its evidence.
+    reject_learner(account_id, framework.rule_for(item), item, enrolment)
     if record.status not in OPEN_STATUSES:
         raise SignOffRejected(
             f"Competency {competency!r} is already {record.status}; "
@@ -69,10 +73,11 @@ def sign(
         )
     missing = missing_evidence(session, record, item)
     if missing:
+        titles = {kind: type_.title for kind, type_ in framework.evidence_types.items()}
         raise SignOffRejected(
             f"Competency {competency!r} needs evidence of type "
-            f"{', '.join(missing)} before sign-off; add it or return the "
-            "competency with a comment."
+            f"{', '.join(label(kind, titles) for kind in missing)} before "
+            "sign-off; add it or return the competency with a comment."
         )
     check_rating(framework, item, rating)
 
@@ -231,6 +236,23 @@ def return_competency(
     return SignOffResult(competency, record.status, False, text, ())
 
 
+def may_withdraw(
+    session: Session,
+    account_id: int,
+    cohort: ProgrammeCohort,
+    signatures: list[SignOffDecision],
+) -> bool:
+    """Return whether the account may withdraw a sign-off with these
+    signatures: one of its signers, or the cohort's programme lead while
+    they hold that role at the cohort's lead organisation."""
+    if account_id in {signature.account_id for signature in signatures}:
+        return True
+    return account_id == cohort.lead_account_id and (
+        PROGRAMME_LEAD_ROLE,
+        cohort.lead_organisation,
+    ) in grants_of(session, account_id)
+
+
 def withdraw(
     session: Session,
     key_store: KeyStore,
@@ -250,11 +272,7 @@ def withdraw(
         )
 
     signatures = signatures_of(session, record)
-    is_lead = account_id == cohort.lead_account_id and (
-        PROGRAMME_LEAD_ROLE,
-        cohort.lead_organisation,
-    ) in grants_of(session, account_id)
-    if not is_lead and account_id not in {s.account_id for s in signatures}:
+    if not may_withdraw(session, account_id, cohort, signatures):
         raise SignOffRejected(
             f"Only a signer of competency {competency!r} or the cohort's "
             "programme lead may withdraw its sign-off."

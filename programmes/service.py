@@ -63,6 +63,7 @@ from programmes.lookup import (
     get_enrolment,
     grants_of,
     locate,
+    signatures_of,
 )
 from programmes.models import (
     CompetencyRecord,
@@ -780,6 +781,27 @@ class Programmes:
                     select(ProgrammeEnrolment)
                     .where(ProgrammeEnrolment.learner_account_id == account_id)
                     .order_by(col(ProgrammeEnrolment.id).desc())
+                )
+            )
+
+    def withdrawable(self, account_id: int, reference: str) -> frozenset[str]:
+        """Return the ids of the enrolment's signed-off competencies whose
+        sign-off the account may withdraw (the rule of
+        :meth:`withdraw_sign_off`)."""
+        with Session(self.engine) as session:
+            enrolment = get_enrolment(session, reference)
+            cohort = cohort_of(session, enrolment)
+            records = session.exec(
+                select(CompetencyRecord).where(
+                    CompetencyRecord.enrolment_id == enrolment.id,
+                    CompetencyRecord.status == "signed-off",
+                )
+            )
+            return frozenset(
+                record.competency
+                for record in records
+                if decisions.may_withdraw(
+                    session, account_id, cohort, signatures_of(session, record)
                 )
             )
 

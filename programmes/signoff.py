@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from accounts.models import RoleGrant
 from programmes.errors import SignOffRejected
 from programmes.framework import Competency, Framework, SignOffRule
+from programmes.labels import label, with_article
 from programmes.models import ProgrammeCohort, ProgrammeEnrolment, SignOffDecision
 from programmes.roles import ASSESSOR, LINE_MANAGER, PROGRAMME_LEAD, account_role
 from workflows.errors import ExpressionFailed
@@ -81,6 +82,23 @@ def named_account(role: str, enrolment: ProgrammeEnrolment) -> int | None:
     return None
 
 
+def reject_learner(
+    account_id: int,
+    rule: SignOffRule,
+    competency: Competency,
+    enrolment: ProgrammeEnrolment,
+) -> None:
+    """Reject a learner's decision on their own competency, naming who signs.
+
+    :raises SignOffRejected: when ``account_id`` is the enrolment's learner.
+    """
+    if account_id == enrolment.learner_account_id:
+        raise SignOffRejected(
+            f"You cannot sign off your own competency {competency.title!r}; "
+            f"ask {_signers_in_words(rule)} to sign it off."
+        )
+
+
 def choose_signer(
     session: Session,
     *,
@@ -101,12 +119,7 @@ def choose_signer(
         competency, a second signature by one person, or no suitable role.
     """
     rule = framework.rule_for(competency)
-    if account_id == enrolment.learner_account_id:
-        raise SignOffRejected(
-            f"Account {account_id} is the learner on enrolment "
-            f"{enrolment.reference}; a learner never signs off their own "
-            f"competency. Ask one of: {', '.join(rule.signers)}."
-        )
+    reject_learner(account_id, rule, competency, enrolment)
     for signature in signatures:
         if signature.account_id == account_id:
             raise SignOffRejected(
@@ -140,18 +153,31 @@ def choose_signer(
     return Signer(account_id, (uncovered or eligible)[0])
 
 
+def _signers_in_words(rule: SignOffRule) -> str:
+    """Return who signs under ``rule`` as the learner reads it ("your named
+    assessor or a line manager")."""
+    people = [
+        f"your named {label(role).lower()}"
+        if role in rule.named_only
+        else with_article(label(role))
+        for role in rule.signers
+    ]
+    return " or ".join(people)
+
+
 def _not_named_reason(
     role: str, competency: Competency, enrolment: ProgrammeEnrolment
 ) -> str:
     named = named_account(role, enrolment)
+    person = label(role).lower()
     if named is None:
         return (
-            f"Competency {competency.id!r} is signed by the learner's named {role}, "
+            f"Competency {competency.id!r} is signed by the learner's named {person}, "
             f"and enrolment {enrolment.reference} names none; the programme lead "
             f"names one first."
         )
     return (
-        f"Competency {competency.id!r} is signed by the learner's named {role}, "
+        f"Competency {competency.id!r} is signed by the learner's named {person}, "
         f"account {named}; ask them, or ask the programme lead to name you."
     )
 
@@ -195,6 +221,7 @@ def rule_satisfied(
 
 __all__ = [
     "ExpressionFailed",
+    "reject_learner",
     "Signer",
     "choose_signer",
     "held_roles",

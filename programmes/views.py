@@ -32,6 +32,7 @@ from programmes.errors import (
     SignOffRejected,
 )
 from programmes.evidence import ALLOWED_EXTENSIONS, MAX_EVIDENCE_BYTES, read_file
+from programmes.labels import label, with_article
 from programmes.roles import LEARNER_ROLE, PROGRAMME_LEAD_ROLE, STAFF_ROLES
 from programmes.service import Programmes
 
@@ -42,6 +43,8 @@ bp = Blueprint(
 )
 PROGRAMME_ROLES = (LEARNER_ROLE, *STAFF_ROLES)
 EXTENSION = "programmes"
+bp.add_app_template_filter(label, "programme_label")
+bp.add_app_template_filter(with_article, "with_article")
 
 
 def programmes_service() -> Programmes:
@@ -90,12 +93,14 @@ def portfolio(reference: str) -> ResponseReturnValue:
         abort(404)
     view = service.portfolio(reference)
     account = current_account()
+    evidence_types = service.framework_for(reference).evidence_types
     return render_template(
         "programmes/portfolio.html",
         portfolio=view,
         is_learner=view.learner_account_id == _account_id(),
         is_lead=account is not None and account.has_role(PROGRAMME_LEAD_ROLE),
-        evidence_types=service.framework_for(reference).evidence_types,
+        withdrawable=service.withdrawable(_account_id(), reference),
+        evidence_titles={kind: item.title for kind, item in evidence_types.items()},
         allowed=", ".join(ALLOWED_EXTENSIONS),
         max_mib=round(MAX_EVIDENCE_BYTES / 1024 / 1024, 1),
     )
@@ -167,10 +172,16 @@ def queue() -> ResponseReturnValue:
 
 
 @bp.post("/portfolio/<reference>/<competency>/decision")
-@require_role(*STAFF_ROLES)
+@require_role(*PROGRAMME_ROLES)
 def decide(reference: str, competency: str) -> ResponseReturnValue:
-    """Sign off, return with a comment, or withdraw a sign-off."""
+    """Sign off, return with a comment, or withdraw a sign-off.
+
+    Learners reach the service too, so a learner who tries to sign their own
+    competency reads the service's reason instead of a bare 403.
+    """
     service = programmes_service()
+    if not service.may_see(_account_id(), reference):
+        abort(404)
     action = request.form.get("action", "")
     comment = request.form.get("comment") or None
     try:
@@ -203,8 +214,10 @@ def decide(reference: str, competency: str) -> ResponseReturnValue:
         flash(str(error), "error")
     else:
         flash(message, "success")
-    target = request.form.get("next")
-    if target == "portfolio":
+    account = current_account()
+    is_staff = account is not None and account.has_role(*STAFF_ROLES)
+    # The queue is for staff only, so everyone else returns to the portfolio.
+    if request.form.get("next") == "portfolio" or not is_staff:
         return redirect(
             url_for("programmes.portfolio", reference=reference) + f"#{competency}"
         )

@@ -4,7 +4,9 @@ These return plain dataclasses for the pages and the JSON API; table rows
 never leave this package.
 """
 
+import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,12 +16,49 @@ from sqlmodel import Session, col, select
 from workflows.engine import WorkflowEngine
 from workflows.models import (
     WorkflowActivity,
+    WorkflowDefinition,
     WorkflowEvent,
     WorkflowInstance,
     is_row_id,
 )
 from workflows.routing import routed_to
 from workflows.runtime import HUMAN_KINDS, OPEN
+
+LEARNER_REFERENCE = re.compile(r"LP-[A-Z0-9]{8}")
+"""The form of a leadership programme's enrolment reference (``LP-6KHXG6TP``),
+the subject of its review workflows.
+
+NOTE: the programmes package makes these references; the pattern is
+repeated here because the engine does not import the packages built on it.
+"""
+
+
+def subject_label(subject_ref: str, programme: bool = False) -> str:
+    """Return the word for the person a workflow runs for: "Learner" for a
+    programme enrolment (a learner reference, or a definition with a
+    ``programme`` section), "Patient" for a care protocol."""
+    if programme or LEARNER_REFERENCE.fullmatch(subject_ref):
+        return "Learner"
+    return "Patient"
+
+
+def programme_definitions(
+    workflows: WorkflowEngine, definition_ids: Iterable[str]
+) -> frozenset[str]:
+    """Return the ids among ``definition_ids`` whose definition has a
+    ``programme`` section in any published version."""
+    wanted = set(definition_ids)
+    if not wanted:
+        return frozenset()
+    with Session(workflows.engine) as session:
+        rows = session.exec(
+            select(WorkflowDefinition.definition_id, WorkflowDefinition.document).where(
+                col(WorkflowDefinition.definition_id).in_(wanted)
+            )
+        )
+        return frozenset(
+            definition_id for definition_id, document in rows if "programme" in document
+        )
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,14 @@ from workflows.errors import (
 )
 from workflows.routing import memberships_of
 from workflows.service import init_workflows, workflow_engine
-from workflows.tasks import task_view, tasks_for, timeline, ward_metrics
+from workflows.tasks import (
+    programme_definitions,
+    subject_label,
+    task_view,
+    tasks_for,
+    timeline,
+    ward_metrics,
+)
 
 bp = Blueprint(
     "workflows",
@@ -47,6 +54,7 @@ bp = Blueprint(
     static_url_path="/static",
 )
 bp.record_once(lambda state: init_workflows(cast(Flask, state.app)))
+bp.add_app_template_global(subject_label, "subject_label")
 
 SIGNALS = {
     "clinical-change": "Clinical change",
@@ -83,10 +91,15 @@ def my_tasks() -> ResponseReturnValue:
         ward=ward,
         role=role,
         overdue=sum(view.overdue for view in views),
+        programme_protocols=programme_definitions(
+            workflows, {view.protocol for view in views}
+        ),
     )
 
 
-def _form_for(task_id: int) -> tuple[Any, dict[str, Any] | None]:
+def _form_for(task_id: int) -> tuple[Any, dict[str, Any] | None, bool]:
+    """Return the task's view, its form (if it has one) and whether its
+    definition is a programme's."""
     workflows = workflow_engine()
     view = task_view(workflows, task_id)
     # A task of an organisation the account has no role at is not shown.
@@ -96,13 +109,13 @@ def _form_for(task_id: int) -> tuple[Any, dict[str, Any] | None]:
     definition = workflows.definition(instance.definition_id, instance.version)
     spec = definition.node(view.step).spec
     form = definition.form(spec["form"]) if "form" in spec else None
-    return view, form
+    return view, form, "programme" in definition.document
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
 @require_role()
 def task_page(task_id: int) -> ResponseReturnValue:
-    view, form = _form_for(task_id)
+    view, form, programme = _form_for(task_id)
     errors: list[str] = []
     values: dict[str, str] = {}
     if request.method == "POST":
@@ -133,6 +146,7 @@ def task_page(task_id: int) -> ResponseReturnValue:
         render_template(
             "workflows/task.html",
             task=view,
+            subject=subject_label(view.subject_ref, programme),
             form=form,
             errors=errors,
             values=values,
@@ -172,6 +186,14 @@ def patient_timeline(subject_ref: str) -> ResponseReturnValue:
     return render_template(
         "workflows/timeline.html",
         subject_ref=subject_ref,
+        subject=subject_label(
+            subject_ref,
+            bool(
+                programme_definitions(
+                    workflows, {instance.definition_id for instance in instances}
+                )
+            ),
+        ),
         entries=timeline(workflows, subject_ref),
         instances=instances,
         signals=SIGNALS,

@@ -147,7 +147,7 @@ def test_competency_to_verified_credential(  # noqa: F811 - the fixtures above
     _sign_in(page, server, seeded.staff_email)
     page.get_by_role("link", name="My programme").click()
     section = page.locator(f"section#{COMPETENCY}")
-    expect(section).to_contain_text("missing: document, reflection")
+    expect(section).to_contain_text("missing: Uploaded document, Reflection")
     document = tmp_path / "ward-audit.pdf"
     document.write_bytes(PDF)
     section.get_by_label("Evidence type").select_option("document")
@@ -172,7 +172,7 @@ def test_competency_to_verified_credential(  # noqa: F811 - the fixtures above
     )
     expect(page.locator(".messages")).to_contain_text("Evidence added.")
     section = page.locator(f"section#{COMPETENCY}")
-    expect(section.locator(f'[data-testid="status-{COMPETENCY}"]')).to_have_text("open")
+    expect(section.locator(f'[data-testid="status-{COMPETENCY}"]')).to_have_text("Open")
     expect(section).to_contain_text("ward-audit.pdf")
     page.screenshot(path=artefacts / "1-learner-evidence.png", full_page=True)
     _sign_out(page)

@@ -1,6 +1,7 @@
 """The programme pages through the real app: upload, download headers,
 the assessor queue, sign-off and CSRF."""
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -163,14 +164,16 @@ def test_assessor_signs_from_queue(web: tuple[Flask, str]) -> None:
     )
 
     assert 'data-competency="clin-delegation"' in queue
+    assert 'value="return" class="button button--secondary"' in queue
     assert no_token.status_code == 400
     assert "Signed off" in signed.get_data(as_text=True)
     portfolio = learner.get(page).get_data(as_text=True)
-    assert 'data-testid="status-clin-delegation">signed-off' in portfolio
+    assert 'data-testid="status-clin-delegation">Signed off' in portfolio
 
 
-def test_credential_shows_in_wallet(web: tuple[Flask, str]) -> None:
-    app, reference = web
+def sign_clinical_delegation(app: Flask, reference: str) -> None:
+    """Add every piece of evidence for clin-delegation and have the named
+    assessor sign it off through the service."""
     from tests.programmes.test_service import add_all_evidence
 
     with app.app_context():
@@ -189,6 +192,82 @@ def test_credential_shows_in_wallet(web: tuple[Flask, str]) -> None:
         people = type("People", (), ids)
         add_all_evidence(service, reference, "clin-delegation", people)  # type: ignore[arg-type]
         service.sign_off(reference, "clin-delegation", account_id=ids["assessor"])
+
+
+def visible_text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_learner_sign_off_shows_reason(web: tuple[Flask, str]) -> None:
+    app, reference = web
+    learner = app.test_client()
+    sign_in(learner, "learner@example.org", PASSWORD)
+    page = f"/programmes/portfolio/{reference}"
+
+    response = learner.post(
+        f"{page}/clin-delegation/decision",
+        data={"csrf_token": csrf_token(learner, page), "action": "sign"},
+        follow_redirects=True,
+    )
+
+    text = visible_text(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "You cannot sign off your own competency" in text
+    assert "ask your named assessor" in text
+    assert 'data-testid="status-clin-delegation">Open' in response.get_data(
+        as_text=True
+    )
+
+
+def test_portfolio_shows_plain_labels(web: tuple[Flask, str]) -> None:
+    app, reference = web
+    sign_clinical_delegation(app, reference)
+    assessor = app.test_client()
+    sign_in(assessor, "assessor@example.org", PASSWORD)
+
+    html = assessor.get(f"/programmes/portfolio/{reference}").get_data(as_text=True)
+
+    text = visible_text(html)
+    assert "Signed by an assessor" in text
+    assert "Observation record" in text
+    assert 'data-testid="status-clin-delegation">Signed off' in html
+    for slug in ("signed-off", "observation-record", "line-manager", "by a assessor"):
+        assert slug not in text, slug
+
+
+def test_withdraw_offered_to_signer_only(web: tuple[Flask, str]) -> None:
+    app, reference = web
+    sign_clinical_delegation(app, reference)
+    page = f"/programmes/portfolio/{reference}"
+    form_action = f"{page}/clin-delegation/decision"
+    assessor = app.test_client()
+    sign_in(assessor, "assessor@example.org", PASSWORD)
+    manager = app.test_client()
+    sign_in(manager, "manager@example.org", PASSWORD)
+    learner = app.test_client()
+    sign_in(learner, "learner@example.org", PASSWORD)
+
+    assert form_action in assessor.get(page).get_data(as_text=True)
+    assert form_action not in manager.get(page).get_data(as_text=True)
+    assert form_action not in learner.get(page).get_data(as_text=True)
+
+
+def test_evidence_form_has_stacked_fields(web: tuple[Flask, str]) -> None:
+    app, reference = web
+    learner = app.test_client()
+    sign_in(learner, "learner@example.org", PASSWORD)
+
+    html = learner.get(f"/programmes/portfolio/{reference}").get_data(as_text=True)
+
+    form = html.split('action="/programmes/portfolio/')[1].split("</form>")[0]
+    assert form.count('class="form-group"') == 4
+    assert form.count('class="form-label"') == 4
+    assert 'for="clin-delegation-title"' in html
+
+
+def test_credential_shows_in_wallet(web: tuple[Flask, str]) -> None:
+    app, reference = web
+    sign_clinical_delegation(app, reference)
     client = app.test_client()
     sign_in(client, "learner@example.org", PASSWORD)
 
@@ -270,7 +349,7 @@ def test_lead_counts_prior_learning_page(web: tuple[Flask, str]) -> None:
     assert "unreadable" in garbled.get_data(as_text=True)
     html = counted.get_data(as_text=True)
     assert "Counted clin-delegation" in html
-    assert 'data-testid="status-clin-delegation">counted' in html
+    assert 'data-testid="status-clin-delegation">Counted as prior learning' in html
 
 
 def test_changed_file_is_not_served(web: tuple[Flask, str], tmp_path: Path) -> None:

@@ -609,3 +609,55 @@ def test_api_start_hides_other_organisations_key(client, seeded, care):
     assert response.status_code == 403
     assert care["instance"] not in response.get_data(as_text=True)
     assert "choose another key" in response.get_json()["message"]
+
+
+def test_care_pages_label_learner(client, seeded, care):
+    learner_ref = "LP-6KHXG6TP"
+    instance_id = (
+        care["engine"]
+        .start(
+            "pressure-ulcer-prevention",
+            business_key="EP-1002",
+            subject_ref=learner_ref,
+            organisations=ORGANISATIONS,
+            teams={"hospital": "ward-7"},
+        )
+        .instance_id
+    )
+    task_id = next(
+        a.id for a in care["engine"].activities(instance_id) if a.status == "requested"
+    )
+    sign_in(client, seeded.staff_email)
+
+    tasks = client.get("/care/tasks").get_data(as_text=True)
+    task_page = client.get(f"/care/tasks/{task_id}").get_data(as_text=True)
+    timeline_page = client.get(f"/care/patients/{learner_ref}").get_data(as_text=True)
+
+    assert f'Learner <a href="/care/patients/{learner_ref}">' in tasks
+    assert f'Patient <a href="/care/patients/{SUBJECT}">' in tasks
+    assert f'<p>Learner <a href="/care/patients/{learner_ref}">' in task_page
+    assert f"<h1>Learner {learner_ref}</h1>" in timeline_page
+    assert "Patient" not in timeline_page
+
+
+def test_programme_definition_labels_learner(seeded):
+    from programmes.framework import DEFAULT_FRAMEWORK, library_path
+    from workflows.definitions import parse_definition
+    from workflows.tasks import programme_definitions, subject_label
+
+    path = library_path() / f"{DEFAULT_FRAMEWORK}.yaml"
+    programme = parse_definition(path.read_text(), source=path.name)
+    engine = make_engine(seeded.settings.database_url)
+    workflows = WorkflowEngine(engine)
+    workflows.publish(programme)
+    for item in bundled_definitions():
+        workflows.publish(item)
+
+    found = programme_definitions(
+        workflows, {programme.id, "pressure-ulcer-prevention"}
+    )
+    engine.dispose()
+
+    assert found == frozenset({programme.id})
+    assert subject_label("PT-7F3K2Q", programme=True) == "Learner"
+    assert subject_label("PT-7F3K2Q") == "Patient"
