@@ -231,9 +231,9 @@ def _check_contexts(
         return False
     vocabularies = _inline_vocabularies(document)
     if vocabularies:
-        # A vocabulary set inline would give every term the document does
-        # not define an IRI, so the undefined-terms check below could not
-        # catch it; only the bundled contexts may set one.
+        # An inline vocabulary gives an IRI to every term the document does
+        # not define, which hides those terms from the check below. Only the
+        # bundled contexts may set one.
         result.add(
             "contexts-allowed",
             False,
