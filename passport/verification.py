@@ -15,6 +15,10 @@ for offline use), and where DID documents and status lists come from:
   and no request is made. Fetched status lists are kept in the
   ``status_list_cache`` table with the instant of the fetch.
 
+A signed registry file may embed its did:web members' DID documents; those
+are used with no request, online or offline, unless the platform has the
+DID as its own organisation.
+
 In offline mode (``PASSPORT_OFFLINE=1`` or ``passport verify --offline``)
 nothing is fetched: status lists come from that cache, however old, and the
 report shows their age; a list that was never fetched fails closed.
@@ -355,13 +359,14 @@ class VerificationSources:
                 )
             own_lists = PlatformStatusListStore(self.engine)
         registry = registry if registry is not None else IssuerRegistry()
-        # NOTE: fetched did:web documents are kept in this process only, so
-        # an offline run in a new process cannot resolve an outside issuer's
-        # did:web; status lists, by contrast, are kept in the database.
+        # The registry's embedded documents were signed by the partnership,
+        # so they are used before any fetch; the process cache keeps the
+        # fetched documents of issuers whose registry entry has none.
         remote = DidResolver(
             self.fetcher,
             registry=registry,
             max_age=timedelta(minutes=10),
+            documents=registry.did_documents,
             cache=self._did_cache,
         )
         return {
