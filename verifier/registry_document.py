@@ -84,7 +84,7 @@ def check_did_document(did: str, document: Any, *, where: str) -> None:
     if not did.startswith(DID_WEB_PREFIX):
         raise RegistryDocumentInvalid(
             f"{where} ({did}) carries a didDocument, but only did:web members "
-            "may; a did:key document is derived from the DID itself."
+            "may. Remove it, because a did:key document is derived from the DID."
         )
     if not isinstance(document, dict):
         raise RegistryDocumentInvalid(
@@ -215,8 +215,8 @@ def load_registry_credential(
 ) -> IssuerRegistry:
     """Verify a published registry document and return its members.
 
-    The returned registry's ``did_documents`` holds the DID documents the
-    did:web members' entries embed, by DID.
+    The returned registry's ``did_documents`` contains the DID documents
+    that the did:web members' entries embed, by DID.
 
     :param document: the parsed document, or its JSON text.
     :param publisher_did: the partnership DID the verifier trusts to publish
