@@ -15,6 +15,10 @@ for offline use), and where DID documents and status lists come from:
   and no request is made. Fetched status lists are kept in the
   ``status_list_cache`` table with the instant of the fetch.
 
+A signed registry file may embed its did:web members' DID documents. Those
+are used with no request, online or offline, unless the DID is one of the
+platform's own organisations.
+
 In offline mode (``PASSPORT_OFFLINE=1`` or ``passport verify --offline``)
 nothing is fetched: status lists come from that cache, however old, and the
 report shows their age; a list that was never fetched fails closed.
@@ -257,7 +261,8 @@ class PlatformDidResolver:
     :param local: resolves did:key (with the key history the platform
         recorded) and the platform's did:web documents.
     :param own_dids: the did:web DIDs that ``local`` has documents for.
-    :param remote: fetches other did:web documents; None resolves nothing
+    :param remote: resolves other did:web DIDs from the registry's
+        embedded documents or through the fence; None resolves nothing
         else, so such a DID fails its check.
     """
 
@@ -355,13 +360,13 @@ class VerificationSources:
                 )
             own_lists = PlatformStatusListStore(self.engine)
         registry = registry if registry is not None else IssuerRegistry()
-        # NOTE: fetched did:web documents are kept in this process only, so
-        # an offline run in a new process cannot resolve an outside issuer's
-        # did:web; status lists, by contrast, are kept in the database.
+        # The partnership signed the registry's embedded documents, so they
+        # are used before any fetch. Only issuers without one are fetched.
         remote = DidResolver(
             self.fetcher,
             registry=registry,
             max_age=timedelta(minutes=10),
+            documents=registry.did_documents,
             cache=self._did_cache,
         )
         return {

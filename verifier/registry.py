@@ -13,7 +13,7 @@ for a national Core Skills Training Framework subject. Only members that
 declared CSTF alignment may issue that kind.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -124,10 +124,21 @@ class IssuerAssessment:
 
 
 class IssuerRegistry:
-    """A lookup of trusted issuers by DID."""
+    """A lookup of trusted issuers by DID.
 
-    def __init__(self, issuers: Iterable[TrustedIssuer] = ()) -> None:
+    :param did_documents: members' did:web documents by DID, as a signed
+        registry document embeds them; verification resolves these DIDs
+        from here with no request.
+    """
+
+    def __init__(
+        self,
+        issuers: Iterable[TrustedIssuer] = (),
+        *,
+        did_documents: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self._by_did = {issuer.did: issuer for issuer in issuers}
+        self.did_documents: dict[str, dict[str, Any]] = dict(did_documents or {})
 
     def __len__(self) -> int:
         return len(self._by_did)

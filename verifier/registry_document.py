@@ -12,17 +12,23 @@ partnership's own key. Its subject lists the members::
                   "mayIssue": ["TrainingCredential", "cstf"],
                   "memberFrom": "2021-04-01T00:00:00Z",
                   "memberUntil": "2027-01-01T00:00:00Z",
-                  "fetchOrigin": ["https://trust.example"]}]
+                  "fetchOrigin": ["https://trust.example"],
+                  "didDocument": {"id": "did:web:...", ...}}]
     }
 
 A verifier elsewhere pins the partnership's DID, checks the signature and
 the validity period with the normal pipeline and then uses the members with
 no network. ``validUntil`` bounds how long a copy may be used, so that a
 member's departure reaches every verifier within that time.
+
+A did:web member's entry may carry its DID document as a JSON literal
+(``didDocument``, ``"@type": "@json"``), so the signature covers the keys
+too and a verifier in a new process resolves that member with no request.
+A key rotated after publishing reaches verifiers only with the next copy.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +37,7 @@ from credentials.datetimes import format_date_time_stamp, parse_date_time_stamp
 from credentials.document_loader import CREDENTIALS_V2
 from credentials.errors import CredentialError
 from credentials.proofs import Signer, add_proof
+from keys.did_web import DID_WEB_PREFIX
 from verifier.errors import RegistryDocumentInvalid
 from verifier.pipeline import verify_credential
 from verifier.registry import IssuerRegistry, TrustedIssuer
@@ -41,8 +48,15 @@ REGISTRY_CRYPTOSUITE = "eddsa-jcs-2022"
 DEFAULT_VALIDITY = timedelta(days=30)
 
 
-def member_to_json(member: TrustedIssuer) -> dict[str, Any]:
-    """Return a member as the registry document lists it."""
+def member_to_json(
+    member: TrustedIssuer, did_document: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return a member as the registry document lists it.
+
+    :param did_document: the member's did:web document to embed, or None.
+    :raises RegistryDocumentInvalid: if the document is given for a member
+        that is not did:web, or its ``id`` is not the member's DID.
+    """
     entry: dict[str, Any] = {
         "id": member.did,
         "type": "RegistryMember",
@@ -56,7 +70,45 @@ def member_to_json(member: TrustedIssuer) -> dict[str, Any]:
         entry["memberFrom"] = format_date_time_stamp(member.member_from)
     if member.member_until is not None:
         entry["memberUntil"] = format_date_time_stamp(member.member_until)
+    if did_document is not None:
+        check_did_document(member.did, did_document, where="registry member")
+        entry["didDocument"] = did_document
     return entry
+
+
+def check_did_document(did: str, document: Any, *, where: str) -> None:
+    """Check that ``document`` is the did:web document of ``did``.
+
+    :raises RegistryDocumentInvalid: naming ``where`` and the DID.
+    """
+    if not did.startswith(DID_WEB_PREFIX):
+        raise RegistryDocumentInvalid(
+            f"{where} ({did}) carries a didDocument, but only did:web members "
+            "may. Remove it, because a did:key document is derived from the DID."
+        )
+    if not isinstance(document, dict):
+        raise RegistryDocumentInvalid(
+            f"{where} ({did}) has a didDocument that is not an object."
+        )
+    if document.get("id") != did:
+        raise RegistryDocumentInvalid(
+            f"{where} ({did}) carries the DID document of {document.get('id')!r}, "
+            f"not of {did!r}; publish the registry again with the member's own "
+            "document."
+        )
+
+
+def embedded_did_document(entry: Any, position: int) -> dict[str, Any] | None:
+    """Return the DID document embedded in a member entry, or None.
+
+    :raises RegistryDocumentInvalid: as :func:`check_did_document` does.
+    """
+    if not isinstance(entry, dict) or "didDocument" not in entry:
+        return None
+    document = entry["didDocument"]
+    check_did_document(str(entry.get("id")), document, where=f"member {position}")
+    assert isinstance(document, dict)
+    return document
 
 
 def member_from_json(entry: Any, position: int) -> TrustedIssuer:
@@ -118,12 +170,25 @@ def build_registry_credential(
     name: str,
     published_at: datetime,
     valid_for: timedelta = DEFAULT_VALIDITY,
+    did_documents: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Return the signed registry document listing ``members``.
 
     :param signer: the partnership's key; its controller is ``publisher_did``.
     :param valid_for: how long verifiers may use this copy.
+    :param did_documents: did:web documents by DID; each did:web member
+        found here gets its document embedded. Members not found here (an
+        outside issuer) are listed without one, and verifiers fetch theirs.
+    :raises RegistryDocumentInvalid: if a document's ``id`` is not the DID
+        it is listed under.
     """
+    did_documents = did_documents or {}
+    entries = []
+    for member in members:
+        document = None
+        if member.did.startswith(DID_WEB_PREFIX):
+            document = did_documents.get(member.did)
+        entries.append(member_to_json(member, document))
     unsigned = {
         "@context": [CREDENTIALS_V2, REGISTRY_CONTEXT],
         "id": f"urn:uuid:{uuid.uuid4()}",
@@ -134,7 +199,7 @@ def build_registry_credential(
         "credentialSubject": {
             "type": "TrustRegistry",
             "name": name,
-            "member": [member_to_json(member) for member in members],
+            "member": entries,
         },
     }
     return add_proof(
@@ -150,11 +215,15 @@ def load_registry_credential(
 ) -> IssuerRegistry:
     """Verify a published registry document and return its members.
 
+    The returned registry's ``did_documents`` contains the DID documents
+    that the did:web members' entries embed, by DID.
+
     :param document: the parsed document, or its JSON text.
     :param publisher_did: the partnership DID the verifier trusts to publish
         the registry; a document signed by anyone else is rejected.
     :raises RegistryDocumentInvalid: if a check fails (naming it), the
-        publisher differs, or a member entry is malformed.
+        publisher differs, or a member entry is malformed (including an
+        embedded DID document whose ``id`` is not the member's DID).
     """
     result = verify_credential(document, now=now)
     failures = [
@@ -182,7 +251,12 @@ def load_registry_credential(
     if not isinstance(subject, dict):
         raise RegistryDocumentInvalid("credentialSubject is not a single object.")
     entries = as_list(subject.get("member", []))
-    return IssuerRegistry(
-        member_from_json(entry, position)
-        for position, entry in enumerate(entries, start=1)
-    )
+    members = []
+    did_documents = {}
+    for position, entry in enumerate(entries, start=1):
+        member = member_from_json(entry, position)
+        members.append(member)
+        document = embedded_did_document(entry, position)
+        if document is not None:
+            did_documents[member.did] = document
+    return IssuerRegistry(members, did_documents=did_documents)

@@ -220,8 +220,13 @@ def publish_registry(
 ) -> dict[str, Any]:
     """Sign the current registry and store it as the latest published copy.
 
+    The platform's own did:web members get their current DID documents
+    embedded, so a key rotated later reaches verifiers with the next copy.
+
     The public registry URL serves the stored copy. The caller commits.
     """
+    from issuer.organisations import platform_did_documents
+
     key_pair = signing_key(session, key_store)
     document = build_registry_credential(
         load_registry(session),
@@ -229,6 +234,7 @@ def publish_registry(
         publisher_did=key_pair.did,
         name=name,
         published_at=now,
+        did_documents=platform_did_documents(session),
     )
     text = json.dumps(document, indent=2, ensure_ascii=False)
     setting = session.get(VerifierSetting, PUBLISHED_DOCUMENT_SETTING)

@@ -1,5 +1,7 @@
 """``passport init --demo`` on a fresh database, run twice."""
 
+import json
+
 from click.testing import CliRunner
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -77,6 +79,11 @@ def test_init_demo_twice(database_url, tmp_path, monkeypatch):
         "dengie-crouch",
     }
     assert published is not None
+    published_members = json.loads(published)["credentialSubject"]["member"]
+    web_members = [m for m in published_members if m["id"].startswith("did:web:")]
+    assert len(web_members) == PARTNERSHIP_SIZE
+    for member in web_members:
+        assert member["didDocument"]["id"] == member["id"]
     assert "registry@staff-passport.example" in emails
     assert offered == 2
     assert accepted > 0

@@ -23,7 +23,7 @@ from tests.verifier.support import (
     status_list_credential,
     training_credential,
 )
-from verifier import verify_credential
+from verifier import IssuerRegistry, TrustedIssuer, verify_credential
 from verifier.registry_service import MemberInput, end_membership, save_member
 
 NOW = datetime(2026, 3, 31, 12, tzinfo=UTC)
@@ -42,21 +42,21 @@ class OutsideIssuer:
         self.key = Ed25519KeyPair.from_seed(
             bytes([7]) * 32, controller=self.did, id=self.did + "#key-1"
         )
-        server.serve_json(
-            "/orgs/outside/did.json",
-            {
-                "@context": [
-                    "https://www.w3.org/ns/did/v1",
-                    "https://w3id.org/security/multikey/v1",
-                ],
-                "id": self.did,
-                "verificationMethod": [
-                    {**self.key.to_multikey(), "created": "2021-04-01T00:00:00Z"}
-                ],
-                "assertionMethod": [self.key.verification_method_id],
-            },
-        )
+        server.serve_json("/orgs/outside/did.json", self.did_document())
         self.status_base = server.origin + "/status/1"
+
+    def did_document(self) -> dict:
+        return {
+            "@context": [
+                "https://www.w3.org/ns/did/v1",
+                "https://w3id.org/security/multikey/v1",
+            ],
+            "id": self.did,
+            "verificationMethod": [
+                {**self.key.to_multikey(), "created": "2021-04-01T00:00:00Z"}
+            ],
+            "assertionMethod": [self.key.verification_method_id],
+        }
 
     def publish_lists(self, revoked: tuple[int, ...] = ()) -> None:
         for purpose, bits in (("revocation", revoked), ("suspension", ())):
@@ -355,3 +355,32 @@ def test_fetched_list_stored_for_other_workers(engine, server):
         row = session.get(CachedStatusListRow, issuer.status_base + "-revocation")
     assert row is not None
     assert row.issuer == issuer.did
+
+
+def test_registry_embedded_document_not_fetched(server):
+    issuer = OutsideIssuer(server)
+    issuer.publish_lists()
+    registry = IssuerRegistry(
+        [
+            TrustedIssuer(
+                issuer.did,
+                "Outside Trust",
+                cstf_aligned=True,
+                may_issue=frozenset({"TrainingCredential", "cstf"}),
+                member_from=datetime(2020, 1, 1, tzinfo=UTC),
+                origins=(server.origin,),
+            )
+        ],
+        did_documents={issuer.did: issuer.did_document()},
+    )
+    sources = VerificationSources(None, LOCAL)
+    try:
+        result = verify_credential(
+            issuer.credential(), now=NOW, **sources.sources(registry)
+        )
+    finally:
+        sources.close()
+
+    assert result.verified, result.to_json()
+    assert "/orgs/outside/did.json" not in server.requests
+    assert sorted(server.requests) == ["/status/1-revocation", "/status/1-suspension"]

@@ -2,18 +2,24 @@
 
 The exported file is the signed registry a verifier elsewhere loads. With
 it, verification finds the partnership's members without a database, and
-``--offline`` uses only status lists fetched before.
+``--offline`` uses only status lists fetched before. The platform's own
+did:web members' DID documents travel inside the file, so a verifier with
+a fresh database resolves them offline.
 """
 
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
+from sqlmodel import Session
 
+from issuer.organisations import create_organisation
+from issuer.signing import signer_for
+from keys.store import KeyStore
 from passport.cli import main
-from passport.db import upgrade_database
+from passport.db import make_engine, upgrade_database
 from tests.verifier.support import (
     issuer_key,
     running_server,
@@ -24,6 +30,12 @@ from tests.verifier.support import (
 ISSUER = issuer_key(5)
 HOLDER = issuer_key(2).controller
 AT = "2026-01-01T00:00:00Z"
+PLATFORM_URL = "https://passport.example.org"
+PLATFORM_ORGANISATIONS = (
+    ("chelmer-valley", "Chelmer Valley Hospitals NHS Foundation Trust"),
+    ("colne-estuary", "Colne Estuary University Hospitals NHS Trust"),
+)
+FOUNDED = datetime(2021, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -226,3 +238,129 @@ def test_bad_fetch_setting_named(platform_env, server, tmp_path, monkeypatch):
 
     assert result.exit_code == 2
     assert "PASSPORT_FETCH_TIMEOUT='soon' is not a positive number" in result.output
+
+
+def publish_platform_registry(settings, tmp_path) -> tuple[str, str, str, str]:
+    """Create the platform's organisations, list them and export the registry.
+
+    A did:web training credential (no status entries) is signed by the
+    first organisation in the same database.
+
+    :returns: the registry path, its publisher DID, the credential path and
+        the issuing organisation's did:web.
+    """
+    from verifier.registry_service import add_platform_organisations
+
+    engine = make_engine(settings.database_url)
+    key_store = KeyStore(settings.key_passphrase)
+    with Session(engine) as session:
+        organisations = [
+            create_organisation(
+                session,
+                key_store,
+                slug=slug,
+                name=name,
+                org_type="acute trust",
+                cstf_aligned=True,
+                base_url=PLATFORM_URL,
+                at=FOUNDED,
+            )
+            for slug, name in PLATFORM_ORGANISATIONS
+        ]
+        add_platform_organisations(
+            session, origin=PLATFORM_URL, member_from=FOUNDED, editor="test"
+        )
+        session.commit()
+        issuer = organisations[0]
+        signer = signer_for(session, key_store, issuer, issuer.did)
+        issuer_did = issuer.did
+    engine.dispose()
+    credential = training_credential(signer, HOLDER, "FS", date(2025, 6, 1))
+    credential_path = tmp_path / "did-web-credential.json"
+    credential_path.write_text(json.dumps(credential))
+    registry_path = tmp_path / "platform-registry.json"
+    exported = CliRunner().invoke(
+        main, ["registry", "export", "--out", str(registry_path)]
+    )
+    assert exported.exit_code == 0, exported.output
+    publisher = re.search(r"signed by (did:key:\w+)", exported.output)
+    assert publisher is not None, exported.output
+    return str(registry_path), publisher.group(1), str(credential_path), issuer_did
+
+
+@pytest.fixture
+def fresh_verifier(tmp_path, monkeypatch):
+    """Switch the environment to a second, empty, migrated database."""
+
+    def switch() -> None:
+        data_dir = tmp_path / "elsewhere"
+        data_dir.mkdir()
+        url = f"sqlite:///{data_dir / 'passport.db'}"
+        upgrade_database(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("PASSPORT_DATA_DIR", str(data_dir))
+
+    return switch
+
+
+def offline_verify(registry, publisher, credential):
+    return verify(
+        CliRunner(),
+        "--offline",
+        "--registry",
+        registry,
+        "--registry-publisher",
+        publisher,
+        credential,
+    )
+
+
+def test_export_embeds_did_web_documents(platform_env, tmp_path):
+    registry, _, _, issuer_did = publish_platform_registry(platform_env, tmp_path)
+
+    members = json.loads(open(registry).read())["credentialSubject"]["member"]
+
+    by_did = {member["id"]: member for member in members}
+    assert by_did[issuer_did]["didDocument"]["id"] == issuer_did
+    assert by_did[issuer_did]["didDocument"]["assertionMethod"]
+    did_key_members = [did for did in by_did if did.startswith("did:key:")]
+    assert did_key_members
+    for did in did_key_members:
+        assert "didDocument" not in by_did[did]
+
+
+def test_did_web_verified_offline_elsewhere(platform_env, tmp_path, fresh_verifier):
+    registry, publisher, credential, issuer_did = publish_platform_registry(
+        platform_env, tmp_path
+    )
+    fresh_verifier()
+
+    result = offline_verify(registry, publisher, credential)
+
+    assert result.exit_code == 0, result.output
+    assert "PASS  proof" in result.output
+    assert "PASS  key-valid-at-issuance" in result.output
+    assert "PASS  issuer-known: Issued by Chelmer Valley" in result.output
+    assert json.loads(open(credential).read())["issuer"]["id"] == issuer_did
+
+
+def test_altered_embedded_document_rejected(platform_env, tmp_path, fresh_verifier):
+    registry, publisher, credential, issuer_did = publish_platform_registry(
+        platform_env, tmp_path
+    )
+    document = json.loads(open(registry).read())
+    member = next(
+        entry
+        for entry in document["credentialSubject"]["member"]
+        if entry["id"] == issuer_did
+    )
+    member["didDocument"]["assertionMethod"].append(issuer_did + "#key-9")
+    with open(registry, "w") as handle:
+        json.dump(document, handle)
+    fresh_verifier()
+
+    result = offline_verify(registry, publisher, credential)
+
+    assert result.exit_code == 2, result.output
+    assert "failed verification" in result.output
+    assert "proof" in result.output

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from credentials.proofs import add_proof
 from verifier import IssuerRegistry, TrustedIssuer, verify_credential
 from verifier.errors import RegistryDocumentInvalid
 from verifier.registry import CSTF_KIND, credential_kinds, origin_of
@@ -202,4 +203,87 @@ def test_malformed_member_rejected():
     ):
         load_registry_credential(
             publish(members=[bad]), publisher_did=PARTNERSHIP.controller, now=NOW
+        )
+
+
+WEB_MEMBER = TrustedIssuer(
+    "did:web:chelmer-valley.example",
+    "Chelmer Valley Hospitals NHS Foundation Trust",
+    may_issue=frozenset({"TrainingCredential"}),
+    member_from=JOINED,
+)
+
+
+def web_document(did: str) -> dict:
+    key = ALIGNED.to_multikey()
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": did,
+        "verificationMethod": [{**key, "id": did + "#key-1", "controller": did}],
+        "assertionMethod": [did + "#key-1"],
+    }
+
+
+def test_embedded_did_document_round_trip():
+    document = build_registry_credential(
+        [WEB_MEMBER, MEMBERS[1]],
+        signer=PARTNERSHIP,
+        publisher_did=PARTNERSHIP.controller,
+        name="Partnership",
+        published_at=NOW,
+        did_documents={WEB_MEMBER.did: web_document(WEB_MEMBER.did)},
+    )
+
+    registry = load_registry_credential(
+        document, publisher_did=PARTNERSHIP.controller, now=NOW
+    )
+
+    assert registry.did_documents == {WEB_MEMBER.did: web_document(WEB_MEMBER.did)}
+    assert len(registry) == 2
+
+
+def test_build_rejects_document_of_other_did():
+    with pytest.raises(RegistryDocumentInvalid, match="did:web:other.example"):
+        build_registry_credential(
+            [WEB_MEMBER],
+            signer=PARTNERSHIP,
+            publisher_did=PARTNERSHIP.controller,
+            name="Partnership",
+            published_at=NOW,
+            did_documents={WEB_MEMBER.did: web_document("did:web:other.example")},
+        )
+
+
+def test_signed_document_of_other_did_rejected():
+    # Signed by the partnership, so only the id check can catch it.
+    unsigned = publish(members=[WEB_MEMBER])
+    del unsigned["proof"]
+    entry = unsigned["credentialSubject"]["member"][0]
+    entry["didDocument"] = web_document("did:web:other.example")
+    document = add_proof(
+        unsigned, signer=PARTNERSHIP, cryptosuite="eddsa-jcs-2022", created=NOW
+    )
+
+    with pytest.raises(
+        RegistryDocumentInvalid,
+        match=r"member 1 \(did:web:chelmer-valley.example\) carries the DID "
+        r"document of 'did:web:other.example'",
+    ):
+        load_registry_credential(
+            document, publisher_did=PARTNERSHIP.controller, now=NOW
+        )
+
+
+def test_did_document_on_did_key_member_rejected():
+    unsigned = publish(members=[MEMBERS[1]])
+    del unsigned["proof"]
+    entry = unsigned["credentialSubject"]["member"][0]
+    entry["didDocument"] = web_document(MEMBERS[1].did)
+    document = add_proof(
+        unsigned, signer=PARTNERSHIP, cryptosuite="eddsa-jcs-2022", created=NOW
+    )
+
+    with pytest.raises(RegistryDocumentInvalid, match="only did:web members"):
+        load_registry_credential(
+            document, publisher_did=PARTNERSHIP.controller, now=NOW
         )
