@@ -13,6 +13,7 @@ from accounts.auth import current_account, wants_json
 from accounts.forms import SignOutForm
 from accounts.roles import role_label
 from passport.navigation import links_for
+from verifier.words import spoken_date
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def long_date(value: date | str | None) -> str:
             return value
     else:
         day = value
-    return f"{day.day} {day:%B %Y}"
+    return spoken_date(day)
 
 
 def _layout_context() -> dict[str, Any]:

@@ -57,6 +57,7 @@ from verifier.did_resolution import key_period
 from verifier.registry import EMPTY_REGISTRY, IssuerRegistry
 from verifier.results import VerificationResult
 from verifier.status import StatusListCache, check_status
+from verifier.words import purpose_words, spoken_instant
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +340,7 @@ def _check_proof(
             "verification-method",
             True,
             f"The signing key belongs to the {controller_role} and is authorised "
-            f"for {purpose}.",
+            f"for {purpose_words(purpose)}.",
         )
     return proof
 
@@ -350,11 +351,23 @@ def _check_validity(
     valid_from = document.get("validFrom")
     valid_until = document.get("validUntil")
     if valid_from is not None and parse_date_time_stamp(valid_from) > now:
-        result.add("validity-period", False, f"Not valid yet: valid from {valid_from}.")
+        result.add(
+            "validity-period",
+            False,
+            f"Not valid yet: valid from {spoken_instant(valid_from)} ({valid_from}).",
+        )
     elif valid_until is not None and parse_date_time_stamp(valid_until) < now:
-        result.add("validity-period", False, f"Expired: valid until {valid_until}.")
+        result.add(
+            "validity-period",
+            False,
+            f"Expired: valid until {spoken_instant(valid_until)} ({valid_until}).",
+        )
     elif valid_until is not None:
-        result.add("validity-period", True, f"Valid until {valid_until}.")
+        result.add(
+            "validity-period",
+            True,
+            f"Valid until {spoken_instant(valid_until)} ({valid_until}).",
+        )
     else:
         result.add("validity-period", True, "Valid, with no end date.")
 

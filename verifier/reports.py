@@ -5,6 +5,7 @@ image of a QR code; :func:`verify_submission` turns it into a
 :class:`HrReport` that the HR page renders as it is.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from verifier.qr_image import QrImageError, read_qr_text
 from verifier.registry import IssuerRegistry
 from verifier.results import Check, VerificationResult
 from verifier.status import StatusListCache
+from verifier.words import spoken_day, spoken_duration, spoken_instant
 
 #: Plain headings for each check of a credential, in report order.
 CHECK_TITLES = {
@@ -101,16 +103,21 @@ def credential_claims(
         ("Subject", achievement.get("name") or document.get("name")),
         ("Subject code", subject.get("subjectCode")),
         ("Level", subject.get("level")),
-        ("Completed", subject.get("completionDate")),
-        ("Valid from", document.get("validFrom")),
-        ("Valid until", document.get("validUntil")),
-        ("Refresher period", subject.get("refresherPeriod")),
+        ("Completed", _said(subject.get("completionDate"), spoken_day)),
+        ("Valid from", _said(document.get("validFrom"), spoken_instant)),
+        ("Valid until", _said(document.get("validUntil"), spoken_instant)),
+        ("Refresher period", _said(subject.get("refresherPeriod"), spoken_duration)),
         ("Issuer", _issuer_name(issuer, registry)),
         ("Issuer DID", issuer.get("id") if isinstance(issuer, dict) else issuer),
         ("Holder DID", subject.get("id")),
         ("Credential id", document.get("id")),
     ]
     return [Claim(label, _text(value)) for label, value in candidates if _text(value)]
+
+
+def _said(value: Any, words: Callable[[str], str]) -> Any:
+    """Return a text value in words, and any other value unchanged."""
+    return words(value) if isinstance(value, str) else value
 
 
 def _issuer_name(issuer: Any, registry: IssuerRegistry | None) -> str | None:

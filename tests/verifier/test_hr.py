@@ -95,6 +95,13 @@ def test_expired_credential_fails_validity(hr, seeded):
     assert outcomes["proof"] == "pass"
     assert ">Not verified<" in page
     assert "These claims are not verified." in page
+    # Dates and periods are said in words, with the signed text beside a
+    # check's date.
+    valid_until = seeded.documents["expired"]["validUntil"]
+    assert f"({valid_until})" in page
+    assert "Expired: valid until " in page
+    assert "P1Y" not in page
+    assert ">1 year<" in page
 
 
 def test_tampered_credential_fails_proof(hr, seeded):
