@@ -192,7 +192,7 @@ def offers() -> str:
 
 
 def _expired(valid_until: str | None) -> bool:
-    """Whether a signed ``validUntil`` text lies in the past."""
+    """Return whether a signed ``validUntil`` text is in the past."""
     if not valid_until:
         return False
     try:

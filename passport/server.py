@@ -110,9 +110,9 @@ def run_server(
         "workers": workers,
         "threads": 4,
         "accesslog": "-",
-        # The access log line holds the method and path only: query strings
-        # carry search terms such as staff names, and no body or header
-        # value reaches the log either.
+        # The access log line contains the method and path only, because
+        # query strings carry search terms such as staff names. No body or
+        # header value is logged either.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "timeout": 60,
         "control_socket": str(data_dir / "gunicorn.ctl"),

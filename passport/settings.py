@@ -41,7 +41,7 @@ DEFAULT_FETCH_MAX_BYTES = 1024 * 1024
 def make_private_dir(path: Path) -> None:
     """Create ``path`` and its parents, readable by this user only.
 
-    The data folder holds the SQLite database (names, email addresses,
+    The data folder contains the SQLite database (names, email addresses,
     password hashes), import reports and uploaded files, which the files'
     default mode (0644) would leave readable by every local user. A folder
     that already exists keeps its mode, so an operator's choice stands.

@@ -130,7 +130,7 @@ def build_achievement_credential(
     NOTE: signed with its two status entries, a competency credential
     encodes to a QR code of version 17 (clinical) to 19 (with a leadership
     alignment), above the wallet's target of 13, because the QR codec's
-    preset dictionary holds training credential terms only. A webcam may
+    preset dictionary contains training credential terms only. A webcam may
     not read it from a phone screen; the credential file and share links
     still work.
     """

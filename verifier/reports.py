@@ -103,10 +103,13 @@ def credential_claims(
         ("Subject", achievement.get("name") or document.get("name")),
         ("Subject code", subject.get("subjectCode")),
         ("Level", subject.get("level")),
-        ("Completed", _said(subject.get("completionDate"), spoken_day)),
-        ("Valid from", _said(document.get("validFrom"), spoken_instant)),
-        ("Valid until", _said(document.get("validUntil"), spoken_instant)),
-        ("Refresher period", _said(subject.get("refresherPeriod"), spoken_duration)),
+        ("Completed", _in_words(subject.get("completionDate"), spoken_day)),
+        ("Valid from", _in_words(document.get("validFrom"), spoken_instant)),
+        ("Valid until", _in_words(document.get("validUntil"), spoken_instant)),
+        (
+            "Refresher period",
+            _in_words(subject.get("refresherPeriod"), spoken_duration),
+        ),
         ("Issuer", _issuer_name(issuer, registry)),
         ("Issuer DID", issuer.get("id") if isinstance(issuer, dict) else issuer),
         ("Holder DID", subject.get("id")),
@@ -115,8 +118,8 @@ def credential_claims(
     return [Claim(label, _text(value)) for label, value in candidates if _text(value)]
 
 
-def _said(value: Any, words: Callable[[str], str]) -> Any:
-    """Return a text value in words, and any other value unchanged."""
+def _in_words(value: Any, words: Callable[[str], str]) -> Any:
+    """Return a text value in words, or any other value unchanged."""
     return words(value) if isinstance(value, str) else value
 
 

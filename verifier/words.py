@@ -1,9 +1,9 @@
 """Values from credentials in the words HR reads.
 
 Credentials state instants as XML Schema ``dateTimeStamp`` text and periods
-as ISO 8601 durations (``P3Y``). Check messages and the claims table say
-them as "4 November 2029" and "3 years", and keep the exact text beside a
-date where it could matter. Text that does not parse is returned as given.
+as ISO 8601 durations (``P3Y``). Check messages and the claims table show
+them as "4 November 2029" and "3 years", and check messages keep the signed
+text beside a date. Text that does not parse is returned unchanged.
 """
 
 import re

@@ -80,8 +80,8 @@ EXPIRING_WITHIN = timedelta(days=60)
 
 
 class CredentialStatus(StrEnum):
-    """Where a credential stands, for badges: its validity period, or its
-    issuer's revocation or suspension, which outranks the period."""
+    """The badge status of a credential: its validity period, or its
+    issuer's revocation or suspension, which takes precedence."""
 
     VALID = "valid"
     EXPIRING = "expiring"
@@ -255,8 +255,8 @@ def find_wallet_credential(
 def with_issuer_states(
     summaries: list[CredentialSummary], states: dict[str, str]
 ) -> list[CredentialSummary]:
-    """Return ``summaries`` with the status of each credential its issuer
-    revoked or suspended set to that, whatever its validity period says.
+    """Return ``summaries`` with each credential its issuer revoked or
+    suspended marked so, whatever its validity period.
 
     :param states: the issuer's state per credential id, as
         :func:`issuer.service.credential_states` returns them.

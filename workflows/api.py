@@ -104,8 +104,8 @@ def start_instance() -> ResponseReturnValue:
     if not result.created:
         existing = workflow_engine().instance(result.instance_id)
         if not may_see_subject(workflow_engine(), _account_id(), existing.subject_ref):
-            # The key is taken by an instance of organisations the caller
-            # holds no role at; its id is theirs to know, not the caller's.
+            # Another organisation's instance uses the key. Its id is not
+            # returned, because the caller has no role there.
             raise NotPermitted(
                 "this business key is already used by an instance at "
                 "organisations you hold no role at; choose another key"

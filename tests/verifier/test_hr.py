@@ -95,8 +95,8 @@ def test_expired_credential_fails_validity(hr, seeded):
     assert outcomes["proof"] == "pass"
     assert ">Not verified<" in page
     assert "These claims are not verified." in page
-    # Dates and periods are said in words, with the signed text beside a
-    # check's date.
+    # Dates and periods are written in words, with the signed text beside
+    # a check's date.
     valid_until = seeded.documents["expired"]["validUntil"]
     assert f"({valid_until})" in page
     assert "Expired: valid until " in page
