@@ -61,7 +61,7 @@ def held_roles(
             RoleGrant.account_id == account_id
         )
     ).all()
-    held = set(grants)
+    granted = set(grants)
     return [
         role
         for role in roles
@@ -69,7 +69,7 @@ def held_roles(
             account_role(role),
             role_organisation(role, competency, enrolment, cohort),
         )
-        in held
+        in granted
     ]
 
 

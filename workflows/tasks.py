@@ -47,13 +47,13 @@ def programme_definitions(
 ) -> frozenset[str]:
     """Return the ids among ``definition_ids`` whose definition has a
     ``programme`` section in any published version."""
-    wanted = set(definition_ids)
-    if not wanted:
+    requested_ids = set(definition_ids)
+    if not requested_ids:
         return frozenset()
     with Session(workflows.engine) as session:
         rows = session.exec(
             select(WorkflowDefinition.definition_id, WorkflowDefinition.document).where(
-                col(WorkflowDefinition.definition_id).in_(wanted)
+                col(WorkflowDefinition.definition_id).in_(requested_ids)
             )
         )
         return frozenset(
