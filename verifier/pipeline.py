@@ -22,7 +22,6 @@ fence in :mod:`verifier.fetch`.
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +50,7 @@ from credentials.proofs import (
     resolve_verification_method,
     verify_signature,
 )
+from credentials.suites.eddsa_jcs_2022 import NAME as JCS_CRYPTOSUITE
 from keys.did_key import did_of, resolve_did_key
 from keys.multikey import Ed25519PublicMultikey
 from verifier.did_resolution import key_period
@@ -66,6 +66,8 @@ logger = logging.getLogger(__name__)
 # while bounding the work a hostile document can cause.
 MAX_DOCUMENT_BYTES = 512 * 1024
 MAX_NESTING_DEPTH = 32
+
+_CONTAINERS = (dict, list)
 
 NOT_CHECKED = "Not checked, because the document is not well-formed."
 
@@ -126,25 +128,34 @@ def parse_json_document(
 def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
     """Raise :class:`MalformedDocument` if ``document`` nests deeper than
     ``limit`` or contains a string that UTF-8 cannot encode (a lone surrogate)."""
-    stack = [(document, 1)] if isinstance(document, dict | list) else []
-    while stack:
-        value, depth = stack.pop()
+    level = [document] if isinstance(document, _CONTAINERS) else []
+    texts: list[str] = []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             raise MalformedDocument(
                 f"The document nests objects and arrays more than {limit} levels deep."
             )
-        items = value.values() if isinstance(value, dict) else value
-        stack.extend(
-            (item, depth + 1) for item in items if isinstance(item, dict | list)
-        )
+        below = []
+        for value in level:
+            if isinstance(value, dict):
+                texts.extend(key for key in value if isinstance(key, str))
+                items: Any = value.values()
+            else:
+                items = value
+            for item in items:
+                kind = type(item)
+                if kind is str:
+                    texts.append(item)
+                elif kind in _CONTAINERS or isinstance(item, _CONTAINERS):
+                    below.append(item)
+        level = below
     try:
-        # One pass in C finds whether any key or string has a lone surrogate.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        # One encode in C finds whether any key or string has a lone surrogate.
+        "".join(texts).encode("utf-8")
     except UnicodeEncodeError:
         _find_unencodable(document)
-    except (TypeError, ValueError):
-        # Not JSON (a caller's Python object): the data model checks report it.
-        pass
 
 
 def _find_unencodable(document: Any) -> None:
@@ -174,37 +185,44 @@ def _check_encodable(text: str) -> None:
         ) from error
 
 
-def _context_entries(value: Any) -> Iterator[Any]:
-    """Yield every entry of every ``@context`` anywhere in a document: URLs,
+def _context_entries(value: Any) -> list[Any]:
+    """Return every entry of every ``@context`` anywhere in a document: URLs,
     inline context objects, and the contexts nested in those."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if key == "@context":
-                    for context in as_list(child):
-                        yield context
-                        stack.append(context)
-                else:
-                    stack.append(child)
-        elif isinstance(item, list):
-            stack.extend(item)
+    entries: list[Any] = []
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    while level:
+        below: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                context = item.get("@context")
+                if context is not None:
+                    entries.extend(as_list(context))
+                below.extend(item.values())
+            else:
+                below.extend(item)
+        level = [item for item in below if isinstance(item, _CONTAINERS)]
+    return entries
 
 
-def _context_urls(value: Any) -> list[str]:
-    """Return every context URL named anywhere in a document."""
-    urls = (entry for entry in _context_entries(value) if isinstance(entry, str))
-    return list(dict.fromkeys(urls))
+def _context_survey(value: Any) -> tuple[list[str], list[str]]:
+    """Return every context URL named anywhere in a document, and the
+    ``@vocab`` values that its inline contexts set, in one walk."""
+    urls: list[str] = []
+    vocabularies: list[str] = []
+    for entry in _context_entries(value):
+        if isinstance(entry, str):
+            if entry not in urls:
+                urls.append(entry)
+        elif isinstance(entry, dict) and "@vocab" in entry:
+            vocabularies.append(str(entry["@vocab"]))
+    return urls, vocabularies
 
 
-def _inline_vocabularies(value: Any) -> list[str]:
-    """Return the ``@vocab`` values that inline contexts anywhere set."""
-    return [
-        str(entry["@vocab"])
-        for entry in _context_entries(value)
-        if isinstance(entry, dict) and "@vocab" in entry
-    ]
+def _signs_json_as_written(document: dict[str, Any]) -> bool:
+    """Return whether the document's proof uses eddsa-jcs-2022, which signs
+    every member of the JSON as written rather than its RDF reading."""
+    proof = document.get("proof")
+    return isinstance(proof, dict) and proof.get("cryptosuite") == JCS_CRYPTOSUITE
 
 
 def _check_contexts(
@@ -214,14 +232,15 @@ def _check_contexts(
     memo: QuadMemo,
 ) -> bool:
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    as_written = _signs_json_as_written(document)
     # Every context of a document that converts on the fast path is pinned,
     # so only the proof's own contexts are left to look at.
-    scope = (
-        document
-        if pinned_quads(unsecured, loader, memo) is None
-        else (document.get("proof"))
-    )
-    refused = [url for url in _context_urls(scope) if not loader.allows(url)]
+    if as_written or pinned_quads(unsecured, loader, memo) is None:
+        urls, vocabularies = _context_survey(document)
+    else:
+        urls = _context_survey(document.get("proof"))[0]
+        vocabularies = _context_survey(unsecured)[1]
+    refused = [url for url in urls if not loader.allows(url)]
     if refused:
         result.add(
             "contexts-allowed",
@@ -230,7 +249,6 @@ def _check_contexts(
             "of the bundled contexts, so it was not loaded.",
         )
         return False
-    vocabularies = _inline_vocabularies(document)
     if vocabularies:
         # An inline vocabulary gives an IRI to every term the document does
         # not define, which hides those terms from the check below. Only the
@@ -243,6 +261,18 @@ def _check_contexts(
             + "; remove it and define each term in a bundled context.",
         )
         return False
+    if as_written:
+        # JSON-LD expansion guards an RDF signature against terms it would
+        # drop unsigned. JCS signs every member as written, so nothing can
+        # be dropped from what it covers; whoever reads a term reads it
+        # with the bundled contexts checked above.
+        result.add(
+            "contexts-allowed",
+            True,
+            "Every context is bundled; the eddsa-jcs-2022 signature covers "
+            "every member as written.",
+        )
+        return True
     try:
         check_safe_mode(unsecured, loader, memo)
     except (ContextNotAllowed, UndefinedTerm) as error:

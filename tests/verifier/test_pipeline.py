@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from credentials.proofs import add_proof
+from credentials.suites import eddsa_jcs_2022, eddsa_rdfc_2022
+from keys.multibase import encode_base58btc
 from keys.multikey import Ed25519KeyPair
 from verifier import (
     IssuerRegistry,
@@ -178,6 +180,52 @@ def test_inline_vocab_refused(suite):
 
     assert not result.verified
     assert "'https://vocab.example/v#'" in failed(result)["contexts-allowed"]
+
+
+def _signed_without_term_check(pair, document, suite):
+    """Sign the way an outside issuer might, without our safe-mode check."""
+    config = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": suite,
+        "created": "2026-01-01T09:00:00Z",
+        "verificationMethod": pair.verification_method_id,
+        "proofPurpose": "assertionMethod",
+    }
+    module = eddsa_jcs_2022 if suite == "eddsa-jcs-2022" else eddsa_rdfc_2022
+    options = module.proof_options(document, config)
+    if suite == "eddsa-jcs-2022":
+        signature = pair.sign(module.hash_data(document, config))
+    else:
+        # The rdfc suite cannot hash a document with an undefined term, so
+        # the signature is made over nothing useful: the context check must
+        # refuse the document before the signature is looked at.
+        signature = pair.sign(bytes(64))
+    return {**document, "proof": {**options, "proofValue": encode_base58btc(signature)}}
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_undefined_term_refused_only_where_rdf_would_drop_it(suite):
+    pair = Ed25519KeyPair.generate()
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": pair.did,
+        "credentialSubject": {"id": "did:example:1", "favouriteColour": "blue"},
+    }
+    signed = _signed_without_term_check(pair, document, suite)
+
+    result = verify_credential(signed)
+
+    if suite == "eddsa-rdfc-2022":
+        # RDF canonicalization would drop the term, so the signature would
+        # not cover it.
+        assert "favouriteColour" in failed(result)["contexts-allowed"]
+        assert not result.verified
+    else:
+        assert result.verified
+        assert "every member as written" in result.check("contexts-allowed").message
+        signed["credentialSubject"]["favouriteColour"] = "red"
+        assert not verify_credential(signed).check("proof").passed
 
 
 def test_unknown_cryptosuite_fails_proof():
