@@ -21,6 +21,7 @@
 import importlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -288,6 +289,7 @@ def canonicalize_jcs(value: Any) -> bytes:
 # RFC 8785 sorts keys by UTF-16 code units and Python by code points; the
 # two orders agree on keys made of characters below U+D800.
 _SAFE_KEY_LIMIT = "\ud800"
+_AT_OR_ABOVE_SURROGATES = re.compile("[\ud800-\U0010ffff]")
 _JCS_MAX_INTEGER = 2**53
 
 
@@ -297,22 +299,28 @@ def _jcs_compatible(value: Any) -> bool:
 
     Floats need ECMAScript number formatting, which is left to rfc8785.
     """
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            for key in item:
-                if type(key) is not str:
+    level = [value]
+    while level:
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is dict:
+                try:
+                    # join accepts only text, so one C call checks every key.
+                    "".join(item)
+                except TypeError:
                     return False
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-        elif kind is int:
-            if not -_JCS_MAX_INTEGER <= item <= _JCS_MAX_INTEGER:
+                below.extend(item.values())
+            elif kind is list:
+                below.extend(item)
+            elif kind is str or kind is bool or item is None:
+                continue
+            elif kind is int:
+                if not -_JCS_MAX_INTEGER <= item <= _JCS_MAX_INTEGER:
+                    return False
+            else:
                 return False
-        elif kind is not str and kind is not bool and item is not None:
-            return False
+        level = below
     return True
 
 
@@ -330,6 +338,19 @@ def _keys_below(value: Any, limit: str) -> bool:
     return True
 
 
+def _below_u0100(text: str) -> bool:
+    """Return whether every character of ``text`` is below U+0100.
+
+    Names such as "Zoë Ó Briain" stay in that range, and CPython stores such
+    text one byte a character, so this costs a copy instead of a scan.
+    """
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _fast_jcs(value: Any) -> bytes | None:
     """Return RFC 8785 bytes through :func:`json.dumps`, or None if unsure.
 
@@ -341,15 +362,12 @@ def _fast_jcs(value: Any) -> bytes | None:
     if not _jcs_compatible(value):
         return None
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    if max(text, default="") >= _SAFE_KEY_LIMIT and not _keys_below(
-        value, _SAFE_KEY_LIMIT
+    if (
+        not _below_u0100(text)
+        and _AT_OR_ABOVE_SURROGATES.search(text) is not None
+        and not _keys_below(value, _SAFE_KEY_LIMIT)
     ):
         return None
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:

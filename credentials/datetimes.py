@@ -7,6 +7,7 @@ compared as instants, so ``2025-06-01T08:00:00+01:00`` is earlier than
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from credentials.errors import InvalidDateTime
 
@@ -35,6 +36,15 @@ def parse_date_time_stamp(value: object, *, field: str = "value") -> datetime:
             f"{field} {value!r} is not a string; expected an XSD dateTimeStamp "
             "such as '2025-03-14T09:30:00Z'."
         )
+    return _parse_text(value, field)
+
+
+# One verification reads the same few stamps several times (the proof's
+# ``created``, ``validFrom``, ``validUntil``), and a verifier sees the same
+# issue dates again and again. Results are immutable datetimes; errors are
+# not cached.
+@lru_cache(maxsize=4096)
+def _parse_text(value: str, field: str) -> datetime:
     match = _DATE_TIME_STAMP.fullmatch(value)
     if match is None:
         raise InvalidDateTime(

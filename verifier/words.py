@@ -8,6 +8,7 @@ text beside a date. Text that does not parse is returned unchanged.
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from credentials.datetimes import parse_date_time_stamp
 from credentials.errors import CredentialError
@@ -27,6 +28,9 @@ def spoken_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+# Every verification says its validity dates, and a verifier meets the same
+# few issue and expiry stamps again and again.
+@lru_cache(maxsize=4096)
 def spoken_instant(text: str) -> str:
     """Return a ``dateTimeStamp`` as "4 November 2029", with the time of
     day in UTC when it is not midnight, or ``text`` if it does not parse."""
