@@ -395,6 +395,21 @@ def test_jcs_matches_rfc8785(value: Any) -> None:
     assert canonicalize_jcs(value) == expected
 
 
+@pytest.mark.parametrize(
+    "keys",
+    [
+        # UTF-16 puts the emoji (D83D DE00) before U+E000; code points do not.
+        ["\ue000", "\U0001f600"],
+        ["\uff21", "\U00010000", "a"],
+        # Text below U+0100 sorts the same both ways.
+        ["Zoë", "Ó", "z"],
+    ],
+)
+def test_jcs_sorts_keys_by_utf16_code_units(keys: list[str]) -> None:
+    value = {key: index for index, key in enumerate(keys)}
+    assert canonicalize_jcs(value) == rfc8785.dumps(value)
+
+
 def test_context_cache_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Past the bound, contexts are still processed correctly but not kept.
     limit = active_context._CACHE_SIZE[0] + 1
