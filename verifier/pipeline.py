@@ -23,6 +23,7 @@ fence in :mod:`verifier.fetch`.
 import json
 import logging
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from credentials.canonicalization import QuadMemo, check_safe_mode, pinned_quads
@@ -43,6 +44,7 @@ from credentials.errors import (
 from credentials.proofs import (
     ASSERTION_METHOD,
     AUTHENTICATION,
+    MAX_CACHED_DID_KEYS,
     DidResolver,
     Proof,
     check_purpose,
@@ -53,7 +55,7 @@ from credentials.proofs import (
 from credentials.suites.eddsa_jcs_2022 import NAME as JCS_CRYPTOSUITE
 from keys.did_key import did_of, resolve_did_key
 from keys.multikey import Ed25519PublicMultikey
-from verifier.did_resolution import key_period
+from verifier.did_resolution import KeyPeriod, key_period
 from verifier.registry import EMPTY_REGISTRY, IssuerRegistry
 from verifier.results import VerificationResult
 from verifier.status import StatusListCache, check_status
@@ -90,6 +92,14 @@ def parse_json_document(
         with lone surrogates, which JSON text may spell but no credential
         can sign.
     """
+    document = _decode_json(data, max_bytes)
+    check_nesting(document)
+    return document
+
+
+def _decode_json(data: str | bytes, max_bytes: int) -> Any:
+    """Parse JSON text within the size limit, leaving the walk over the
+    result to the caller."""
     if isinstance(data, str):
         size = len(data.encode("utf-8", "surrogatepass"))
     else:
@@ -121,15 +131,22 @@ def parse_json_document(
         raise MalformedDocument(
             f"The document has an unusable number: {error}"
         ) from error
-    check_nesting(document)
     return document
 
 
 def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
     """Raise :class:`MalformedDocument` if ``document`` nests deeper than
     ``limit`` or contains a string that UTF-8 cannot encode (a lone surrogate)."""
+    _survey(document, limit)
+
+
+def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> list[Any]:
+    """Check the document as :func:`check_nesting` does, and return every
+    entry of every ``@context`` in it (URLs, inline context objects and the
+    contexts nested in those), all in one walk."""
     level = [document] if isinstance(document, _CONTAINERS) else []
-    texts: list[str] = []
+    texts: list[Any] = []
+    contexts: list[Any] = []
     depth = 0
     while level:
         depth += 1
@@ -140,7 +157,10 @@ def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
         below = []
         for value in level:
             if isinstance(value, dict):
-                texts.extend(key for key in value if isinstance(key, str))
+                texts.extend(value)
+                context = value.get("@context")
+                if context is not None:
+                    contexts.extend(as_list(context))
                 items: Any = value.values()
             else:
                 items = value
@@ -153,9 +173,19 @@ def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
         level = below
     try:
         # One encode in C finds whether any key or string has a lone surrogate.
-        "".join(texts).encode("utf-8")
+        _joined(texts).encode("utf-8")
     except UnicodeEncodeError:
         _find_unencodable(document)
+    return contexts
+
+
+def _joined(texts: list[Any]) -> str:
+    try:
+        return "".join(texts)
+    except TypeError:
+        # A key that is not text, in a caller's Python object: the data
+        # model checks report it.
+        return "".join(text for text in texts if isinstance(text, str))
 
 
 def _find_unencodable(document: Any) -> None:
@@ -185,37 +215,29 @@ def _check_encodable(text: str) -> None:
         ) from error
 
 
-def _context_entries(value: Any) -> list[Any]:
-    """Return every entry of every ``@context`` anywhere in a document: URLs,
-    inline context objects, and the contexts nested in those."""
-    entries: list[Any] = []
-    level = [value] if isinstance(value, _CONTAINERS) else []
-    while level:
-        below: list[Any] = []
-        for item in level:
-            if isinstance(item, dict):
-                context = item.get("@context")
-                if context is not None:
-                    entries.extend(as_list(context))
-                below.extend(item.values())
-            else:
-                below.extend(item)
-        level = [item for item in below if isinstance(item, _CONTAINERS)]
-    return entries
-
-
-def _context_survey(value: Any) -> tuple[list[str], list[str]]:
-    """Return every context URL named anywhere in a document, and the
-    ``@vocab`` values that its inline contexts set, in one walk."""
+def _urls_and_vocabularies(entries: list[Any]) -> tuple[list[str], list[str]]:
+    """Split context entries into the URLs they name and the ``@vocab``
+    values that inline contexts set."""
     urls: list[str] = []
     vocabularies: list[str] = []
-    for entry in _context_entries(value):
+    for entry in entries:
         if isinstance(entry, str):
             if entry not in urls:
                 urls.append(entry)
         elif isinstance(entry, dict) and "@vocab" in entry:
             vocabularies.append(str(entry["@vocab"]))
     return urls, vocabularies
+
+
+def _read_document(document: Any) -> tuple[Any, list[Any]]:
+    """Return the document, parsed if it is JSON text, and its context
+    entries.
+
+    :raises MalformedDocument: as :func:`parse_json_document` does.
+    """
+    if isinstance(document, str | bytes):
+        document = _decode_json(document, MAX_DOCUMENT_BYTES)
+    return document, _survey(document)
 
 
 def _signs_json_as_written(document: dict[str, Any]) -> bool:
@@ -228,18 +250,20 @@ def _signs_json_as_written(document: dict[str, Any]) -> bool:
 def _check_contexts(
     result: VerificationResult,
     document: dict[str, Any],
+    contexts: list[Any],
     loader: Any,
     memo: QuadMemo,
 ) -> bool:
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    """Add the ``contexts-allowed`` check; ``contexts`` are the entries of
+    every ``@context`` in the document, proof included."""
+    urls, vocabularies = _urls_and_vocabularies(contexts)
     as_written = _signs_json_as_written(document)
-    # Every context of a document that converts on the fast path is pinned,
-    # so only the proof's own contexts are left to look at.
-    if as_written or pinned_quads(unsecured, loader, memo) is None:
-        urls, vocabularies = _context_survey(document)
-    else:
-        urls = _context_survey(document.get("proof"))[0]
-        vocabularies = _context_survey(unsecured)[1]
+    if not as_written:
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        if pinned_quads(unsecured, loader, memo) is not None:
+            # Every context of a document that converts on the fast path is
+            # pinned, so only the proof's own contexts are left to look at.
+            urls = _urls_and_vocabularies(_survey(document.get("proof")))[0]
     refused = [url for url in urls if not loader.allows(url)]
     if refused:
         result.add(
@@ -432,6 +456,13 @@ def issued_at(document: dict[str, Any], proof: Proof | None) -> datetime | None:
     return None
 
 
+@lru_cache(maxsize=MAX_CACHED_DID_KEYS)
+def _did_key_period(method: str) -> KeyPeriod:
+    # A did:key document is made from the key alone, so its answer never
+    # changes; failures raise and are not kept.
+    return key_period(resolve_did_key(did_of(method)), method)
+
+
 def _check_key_period(
     result: VerificationResult,
     document: dict[str, Any],
@@ -444,7 +475,10 @@ def _check_key_period(
         return
     method = proof.verification_method
     try:
-        period = key_period(resolve_did(did_of(method)), method)
+        if resolve_did is resolve_did_key:
+            period = _did_key_period(method)
+        else:
+            period = key_period(resolve_did(did_of(method)), method)
     except Exception as error:  # any resolver failure is a failed check
         result.add(check_id, False, f"The key's history could not be read: {error}")
         return
@@ -513,10 +547,7 @@ def verify_credential(
     loader = loader or DEFAULT_LOADER
     now = now or datetime.now(UTC)
     try:
-        if isinstance(document, str | bytes):
-            document = parse_json_document(document)
-        else:
-            check_nesting(document)
+        document, contexts = _read_document(document)
     except MalformedDocument as error:
         result.add("well-formed", False, str(error))
         _skip(result, CREDENTIAL_CHECKS[1:], NOT_CHECKED)
@@ -530,7 +561,7 @@ def verify_credential(
     result.document = document
     result.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
     _verify_well_formed_credential(
-        result, document, now, registry, resolve_did, loader, status_lists
+        result, document, contexts, now, registry, resolve_did, loader, status_lists
     )
     return result
 
@@ -538,6 +569,7 @@ def verify_credential(
 def _verify_well_formed_credential(
     result: VerificationResult,
     document: dict[str, Any],
+    contexts: list[Any],
     now: datetime,
     registry: IssuerRegistry,
     resolve_did: DidResolver,
@@ -546,7 +578,7 @@ def _verify_well_formed_credential(
 ) -> None:
     proof = None
     memo: QuadMemo = {}
-    if not _check_contexts(result, document, loader, memo):
+    if not _check_contexts(result, document, contexts, loader, memo):
         _skip(
             result,
             ("proof", "verification-method"),
@@ -667,10 +699,7 @@ def verify_presentation(
     loader = loader or DEFAULT_LOADER
     now = now or datetime.now(UTC)
     try:
-        if isinstance(document, str | bytes):
-            document = parse_json_document(document)
-        else:
-            check_nesting(document)
+        document, contexts = _read_document(document)
     except MalformedDocument as error:
         result.add("well-formed", False, str(error))
         _skip(result, PRESENTATION_CHECKS[1:], NOT_CHECKED)
@@ -687,7 +716,7 @@ def verify_presentation(
     holder = _holder_id(document)
     proof = None
     memo: QuadMemo = {}
-    if _check_contexts(result, document, loader, memo):
+    if _check_contexts(result, document, contexts, loader, memo):
         proof = _check_proof(
             result,
             document,
@@ -737,8 +766,17 @@ def verify_presentation(
         inner = VerificationResult()
         inner.document = credential
         inner.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
+        # Walked again only for its own contexts: the presentation's walk
+        # has checked its nesting already.
         _verify_well_formed_credential(
-            inner, credential, now, registry, resolve_did, loader, status_lists
+            inner,
+            credential,
+            _survey(credential),
+            now,
+            registry,
+            resolve_did,
+            loader,
+            status_lists,
         )
         result.credentials.append(inner)
     return result
