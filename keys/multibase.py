@@ -26,7 +26,7 @@ _OTHER_KEY_TYPES = {
 }
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-# Byte value -> base58 digit, with 255 for every byte outside the alphabet.
+# Maps each byte to its base58 digit, and every byte outside the alphabet to 255.
 _NOT_BASE58 = 255
 _BASE58_TABLE = bytes(
     BASE58_ALPHABET.index(chr(byte)) if chr(byte) in BASE58_ALPHABET else _NOT_BASE58
@@ -74,7 +74,7 @@ def decode_base58btc(text: str) -> bytes:
 
 
 def _decode_base58(text: str) -> bytes:
-    """Decode base58 (Bitcoin alphabet); a character outside it raises KeyError.
+    """Decode base58 (Bitcoin alphabet), raising KeyError for a character outside it.
 
     Each leading ``1`` stands for a zero byte. The text is first translated
     to digit values in one C call, so the loop only folds numbers.

@@ -183,8 +183,8 @@ def _joined(texts: list[Any]) -> str:
     try:
         return "".join(texts)
     except TypeError:
-        # A key that is not text, in a caller's Python object: the data
-        # model checks report it.
+        # A caller's Python object may have a key that is not text, which
+        # the data model checks report.
         return "".join(text for text in texts if isinstance(text, str))
 
 
@@ -254,8 +254,11 @@ def _check_contexts(
     loader: Any,
     memo: QuadMemo,
 ) -> bool:
-    """Add the ``contexts-allowed`` check; ``contexts`` are the entries of
-    every ``@context`` in the document, proof included."""
+    """Add the ``contexts-allowed`` check.
+
+    ``contexts`` contains the entries of every ``@context`` in the document,
+    the proof's included.
+    """
     urls, vocabularies = _urls_and_vocabularies(contexts)
     as_written = _signs_json_as_written(document)
     if not as_written:
@@ -287,9 +290,8 @@ def _check_contexts(
         return False
     if as_written:
         # JSON-LD expansion guards an RDF signature against terms it would
-        # drop unsigned. JCS signs every member as written, so nothing can
-        # be dropped from what it covers; whoever reads a term reads it
-        # with the bundled contexts checked above.
+        # drop unsigned. JCS signs every member as written, so expansion
+        # cannot drop anything that the signature covers.
         result.add(
             "contexts-allowed",
             True,
@@ -458,8 +460,8 @@ def issued_at(document: dict[str, Any], proof: Proof | None) -> datetime | None:
 
 @lru_cache(maxsize=MAX_CACHED_DID_KEYS)
 def _did_key_period(method: str) -> KeyPeriod:
-    # A did:key document is made from the key alone, so its answer never
-    # changes; failures raise and are not kept.
+    # A did:key document is derived from the key alone, so it never
+    # changes. lru_cache does not store exceptions.
     return key_period(resolve_did_key(did_of(method)), method)
 
 

@@ -4,9 +4,9 @@ Transformation is the JSON Canonicalization Scheme (RFC 8785); the proof
 configuration carries the document's ``@context`` when it has one; the hash
 data is SHA-256(proof configuration) || SHA-256(document). JSON-LD is not
 processed for the signature. Signing still checks the document in JSON-LD
-safe mode, so what this project issues defines every term; verification
-checks only that every context is bundled, because the signature covers
-every member as written and expansion could not drop any of them.
+safe mode, so every term of what this project issues is defined.
+Verification checks only that every context is bundled, because the
+signature covers every member as written and expansion cannot drop any.
 """
 
 import hashlib

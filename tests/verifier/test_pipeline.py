@@ -197,14 +197,14 @@ def _signed_without_term_check(pair, document, suite):
         signature = pair.sign(module.hash_data(document, config))
     else:
         # The rdfc suite cannot hash a document with an undefined term, so
-        # the signature is made over nothing useful: the context check must
-        # refuse the document before the signature is looked at.
+        # this signature covers zero bytes. The context check must reject
+        # the document before the signature is checked.
         signature = pair.sign(bytes(64))
     return {**document, "proof": {**options, "proofValue": encode_base58btc(signature)}}
 
 
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
-def test_undefined_term_refused_only_where_rdf_would_drop_it(suite):
+def test_undefined_term_rejected_by_rdfc_only(suite):
     pair = Ed25519KeyPair.generate()
     document = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
