@@ -1,14 +1,16 @@
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from tests.workflows.conftest import definition, start, task
 from workflows.dispatcher import Dispatcher
 from workflows.engine import WorkflowEngine
-from workflows.models import WorkflowEvent, WorkflowTimer
+from workflows.models import WorkflowEvent, WorkflowInstance, WorkflowTimer
 from workflows.scheduler import POLL_JOB, WAKE_JOB, WorkflowScheduler
 
 WAKE_INTERVAL = timedelta(seconds=2)
@@ -256,3 +258,99 @@ def test_dead_dispatcher_claims_expire(workflows, clock):
     assert early.fired == 0
     assert late.fired == 5
     assert len(_events(workflows.engine, "wait.completed")) == 5
+
+
+@pytest.mark.postgres
+def test_batch_leaves_out_instance_changed_meanwhile(postgres_url, clock):
+    """Another transaction moves one instance on while a batch waits for its
+    row: the batch fires the other timers, returns that one to be fired on
+    its own, and every repeat starts its round exactly once."""
+    from passport.db import make_engine, upgrade_database
+
+    upgrade_database(postgres_url)
+    database = make_engine(postgres_url)
+    workflows = WorkflowEngine(database, clock=clock)
+    workflows.publish(definition("hourly", HOURLY))
+    instances = [start(workflows, "hourly", key=f"episode-{n}") for n in range(5)]
+    changed = instances[2]
+    clock.advance(timedelta(hours=1))
+    dispatcher = Dispatcher(workflows, dispatcher_id="batch")
+    claimed = dispatcher.claim_due(clock.now())
+    assert len(claimed) == 5
+
+    table = WorkflowInstance.__table__
+    with database.connect() as other, ThreadPoolExecutor(1) as pool:
+        # The other transaction holds the row until it commits.
+        other.execute(
+            update(table)
+            .where(table.c.id == changed)
+            .values(lock_version=table.c.lock_version + 1)
+        )
+        batch = pool.submit(workflows.fire_timers, claimed, dispatcher_id="batch")
+        assert _wait_until(lambda: _waiting_on_locks(database) == 1)
+        other.commit()
+        fired, again = batch.result()
+
+    assert sorted(timer.instance_id for timer in fired) == sorted(
+        instance_id for instance_id in instances if instance_id != changed
+    )
+    assert [_timer_instance(database, timer_id) for timer_id in again] == [changed]
+    assert dispatcher.run_once().fired == 1
+    for instance_id in instances:
+        assert workflows.count_events(instance_id, "repeat.iteration") == 2
+    assert len(_timers(database, status="fired")) == 5
+    database.dispose()
+
+
+def _waiting_on_locks(database) -> int:
+    with database.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+        ).scalar_one()
+
+
+def _timer_instance(database, timer_id: int) -> str:
+    with Session(database) as session:
+        timer = session.get(WorkflowTimer, timer_id)
+        assert timer is not None
+        return timer.instance_id
+
+
+def test_failing_timer_holds_only_its_instance(workflows, clock):
+    """A timer that raises while its batch fires (an escalation step the
+    task's definition does not have) rolls the batch back; the others then
+    fire on their own once each, and its instance goes on hold with the
+    reason."""
+    workflows.publish(definition("hourly", HOURLY))
+    instances = [start(workflows, "hourly", key=f"episode-{n}") for n in range(4)]
+    broken = instances[1]
+    turn = next(
+        activity
+        for activity in workflows.activities(broken)
+        if activity.node_id == "turn"
+    )
+    with Session(workflows.engine) as session:
+        session.add(
+            WorkflowTimer(
+                instance_id=broken,
+                activity_id=turn.id,
+                kind="escalate:9",
+                due_at=clock.now(),
+            )
+        )
+        session.commit()
+    clock.advance(timedelta(hours=1))
+
+    report = Dispatcher(workflows).run_once()
+
+    assert report.failed == 1
+    assert report.fired == 4
+    held = workflows.instance(broken)
+    assert held.status == "on-hold"
+    assert "KeyError" in (held.hold_reason or "")
+    for instance_id in instances:
+        assert workflows.count_events(instance_id, "repeat.iteration") == 2
+        assert workflows.instance(instance_id).status in ("active", "on-hold")
