@@ -12,6 +12,7 @@ import random
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -809,12 +810,24 @@ class WorkflowEngine:
         if not ready:
             return [], again
 
-        self._mark_fired(session, ready, now)
+        # A timer is marked fired before its run, which may cancel timers of
+        # the activities it closes. Where an instance has several timers in
+        # the batch, each is marked just before its own run, so a timer that
+        # an earlier run cancelled stays cancelled and is skipped.
+        per_instance = Counter(timer.instance_id for timer in ready)
+        alone = [timer for timer in ready if per_instance[timer.instance_id] == 1]
+        if self._mark_fired(session, alone, now) != len(alone):
+            raise ConcurrentChange("a timer of the batch changed while firing")
+        fired: list[WorkflowTimer] = []
         writes = BatchWrites(session)
         for timer in ready:
+            shared = per_instance[timer.instance_id] > 1
+            if shared and self._mark_fired(session, [timer], now) == 0:
+                continue
             self._act_in_batch(session, timer, instances[timer.instance_id], writes)
+            fired.append(timer)
         writes.write()
-        return ready, again
+        return fired, again
 
     def _act_in_batch(
         self,
@@ -829,8 +842,6 @@ class WorkflowEngine:
         run = self.make_run(session, instance, "dispatcher", now, writes=writes)
         # _lock_instances raised the instance's lock version already.
         run._locked = True
-        # When an earlier timer of the batch closed this timer's activity,
-        # the timer stays marked fired and does nothing, as it would alone.
         self._act_and_save(run, timer)
 
     def _lock_instances(
@@ -869,11 +880,15 @@ class WorkflowEngine:
 
     def _mark_fired(
         self, session: Session, timers: list[WorkflowTimer], now: datetime
-    ) -> None:
+    ) -> int:
         """Mark the timers fired with their lateness, in one statement.
 
-        :raises ConcurrentChange: when one of them is no longer scheduled.
+        :returns: the number of timers marked, which is smaller than the
+            number given when some were no longer scheduled. Their objects
+            are updated only when all were marked.
         """
+        if not timers:
+            return 0
         lateness: dict[int | None, float] = {
             timer.id: (now - timer.due_at).total_seconds() for timer in timers
         }
@@ -888,11 +903,12 @@ class WorkflowEngine:
             )
         )
         if marked.rowcount != len(timers):
-            raise ConcurrentChange("a timer of the batch changed while firing")
+            return marked.rowcount
         for timer in timers:
             set_committed_value(timer, "status", "fired")
             set_committed_value(timer, "fired_at", now)
             set_committed_value(timer, "lateness_seconds", lateness[timer.id])
+        return marked.rowcount
 
     def _preload_batch(
         self, session: Session, timer_ids: list[int]
