@@ -747,9 +747,10 @@ class WorkflowEngine:
     ) -> tuple[list[WorkflowTimer], list[int]]:
         """Fire several claimed timers in one transaction with one commit.
 
-        The batch locks all its instances with one statement, marks its
-        timers fired with another, moves each instance on, and writes the
-        runs' new timers and audit events with one statement each. An
+        The batch raises the lock version of all its instances with one
+        statement, marks its timers fired with another, moves each instance
+        on, and writes the runs' new activities, timers and audit events
+        together before the commit. An
         instance that changed since it was read is left out of the batch
         and its timer is returned to be fired on its own. When anything
         else fails, the whole batch is rolled back and every timer is
