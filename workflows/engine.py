@@ -795,6 +795,8 @@ class WorkflowEngine:
         if not due:
             return [], []
 
+        # Every timer of the batch records this moment as fired, which is up
+        # to one batch's work before the commit.
         now = self.clock.now()
         instances: dict[str, WorkflowInstance] = {}
         for timer in due:
