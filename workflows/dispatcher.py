@@ -3,10 +3,12 @@
 The database is the source of truth for timers. A dispatcher claims a batch
 of due rows by writing its id and a lease on them. On PostgreSQL the claim
 uses ``FOR UPDATE SKIP LOCKED``, so several dispatchers never claim the same
-row. Each timer then fires under its own savepoint, in a transaction shared
-by up to 25 timers, and is marked fired only if it is still scheduled. A
-dispatcher that dies leaves leases that run out, and another dispatcher
-claims those timers again. On SQLite, run one dispatcher.
+row. Up to 25 timers then fire in one transaction, which locks their
+instances and marks them fired only if they are still scheduled (see
+:meth:`WorkflowEngine.fire_timers`). A timer the batch could not fire is
+fired again in a transaction of its own. A dispatcher that dies leaves
+leases that run out, and another dispatcher claims those timers again. On
+SQLite, run one dispatcher.
 """
 
 import logging

@@ -12,12 +12,14 @@ import random
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, text, update
+from sqlalchemy import case, func, text, tuple_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -50,7 +52,14 @@ from workflows.models import (
     is_row_id,
 )
 from workflows.routing import may_act_on
-from workflows.runtime import HUMAN_KINDS, OPEN, Run
+from workflows.runtime import (
+    HUMAN_KINDS,
+    INSTANCES,
+    OPEN,
+    TIMERS,
+    BatchWrites,
+    Run,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -304,7 +313,13 @@ class WorkflowEngine:
     # -- instances ---------------------------------------------------------
 
     def make_run(
-        self, session: Session, instance: WorkflowInstance, actor: str, now: datetime
+        self,
+        session: Session,
+        instance: WorkflowInstance,
+        actor: str,
+        now: datetime,
+        *,
+        writes: BatchWrites | None = None,
     ) -> Run:
         return Run(
             session,
@@ -313,6 +328,7 @@ class WorkflowEngine:
             now=now,
             actor=actor,
             load_definition=self.load_definition,
+            writes=writes,
         )
 
     def start(
@@ -729,45 +745,173 @@ class WorkflowEngine:
     def fire_timers(
         self, timer_ids: list[int], *, dispatcher_id: str
     ) -> tuple[list[WorkflowTimer], list[int]]:
-        """Fire several claimed timers in one transaction, each under its own
-        savepoint, so one commit serves them all.
+        """Fire several claimed timers in one transaction with one commit.
 
-        Timers are fired in instance order, so two batches lock instances in
-        the same order and cannot deadlock.
+        The batch raises the lock version of all its instances with one
+        statement, marks its timers fired with another, moves each instance
+        on, and writes the runs' new activities, timers and audit events
+        together before the commit. An
+        instance that changed since it was read is left out of the batch
+        and its timer is returned to be fired on its own. When anything
+        else fails, the whole batch is rolled back and every timer is
+        returned to be fired on its own, where a timer that fails again
+        puts its instance on hold.
 
-        :returns: the fired timers, and the ids to fire again one by one
-            because their instance changed meanwhile or firing failed.
+        :returns: the fired timers, and the ids to fire again one by one.
         """
-        fired: list[WorkflowTimer] = []
-        again: list[int] = []
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 if self.engine.dialect.name == "sqlite":
-                    # pysqlite opens no transaction before a SAVEPOINT, and a
-                    # SAVEPOINT outside one commits on release; open one here
-                    # so the whole batch shares one commit.
+                    # Take the write lock before reading, so the rows read
+                    # are the rows changed (pysqlite would begin only at the
+                    # first write).
                     session.execute(text("BEGIN IMMEDIATE"))
-                timers, _loaded = self._preload_batch(session, timer_ids)
-                for timer_id in (timer.id for timer in timers if timer.id is not None):
-                    savepoint = session.begin_nested()
-                    try:
-                        timer = self._fire_in(session, timer_id, dispatcher_id)
-                    except (ConcurrentChange, IntegrityError, OperationalError):
-                        savepoint.rollback()
-                        again.append(timer_id)
-                        continue
-                    except Exception:  # noqa: BLE001 - retried alone, then held
-                        savepoint.rollback()
-                        again.append(timer_id)
-                        continue
-                    savepoint.commit()
-                    if timer is not None:
-                        fired.append(timer)
+                fired, again = self._fire_batch_in(session, timer_ids, dispatcher_id)
                 session.commit()
-            except (IntegrityError, OperationalError):
+            except Exception as error:  # noqa: BLE001 - each is fired alone next
                 session.rollback()
+                # The error's text can quote recorded values, so the log
+                # names its type only. Firing each timer alone records the
+                # reason in the instance's history if it fails again.
+                logger.warning(
+                    "rolled back a batch of %d timers (first id %s) after %s; "
+                    "firing each on its own",
+                    len(timer_ids),
+                    timer_ids[0] if timer_ids else None,
+                    type(error).__name__,
+                )
                 return [], list(timer_ids)
         return fired, again
+
+    def _fire_batch_in(
+        self, session: Session, timer_ids: list[int], dispatcher_id: str
+    ) -> tuple[list[WorkflowTimer], list[int]]:
+        timers, _loaded = self._preload_batch(session, timer_ids)
+        due = [
+            timer
+            for timer in timers
+            if timer.status == "scheduled" and timer.claimed_by in (None, dispatcher_id)
+        ]
+        if not due:
+            return [], []
+
+        # Every timer of the batch records this moment as fired, which is up
+        # to one batch's work before the commit.
+        now = self.clock.now()
+        instances: dict[str, WorkflowInstance] = {}
+        for timer in due:
+            instance = session.get(WorkflowInstance, timer.instance_id)
+            assert instance is not None
+            instances[instance.id] = instance
+        locked = self._lock_instances(session, list(instances.values()), now)
+        ready = [timer for timer in due if timer.instance_id in locked]
+        again = [
+            timer.id
+            for timer in due
+            if timer.instance_id not in locked and timer.id is not None
+        ]
+        if not ready:
+            return [], again
+
+        # A timer is marked fired before its run, which may cancel timers of
+        # the activities it closes. Where an instance has several timers in
+        # the batch, each is marked just before its own run, so a timer that
+        # an earlier run cancelled stays cancelled and is skipped.
+        per_instance = Counter(timer.instance_id for timer in ready)
+        alone = [timer for timer in ready if per_instance[timer.instance_id] == 1]
+        if self._mark_fired(session, alone, now) != len(alone):
+            raise ConcurrentChange("a timer of the batch changed while firing")
+        fired: list[WorkflowTimer] = []
+        writes = BatchWrites(session)
+        for timer in ready:
+            shared = per_instance[timer.instance_id] > 1
+            if shared and self._mark_fired(session, [timer], now) == 0:
+                continue
+            self._act_in_batch(session, timer, instances[timer.instance_id], writes)
+            fired.append(timer)
+        writes.write()
+        return fired, again
+
+    def _act_in_batch(
+        self,
+        session: Session,
+        timer: WorkflowTimer,
+        instance: WorkflowInstance,
+        writes: BatchWrites,
+    ) -> None:
+        """Move the instance on for one fired timer of a locked batch."""
+        now = timer.fired_at
+        assert now is not None
+        run = self.make_run(session, instance, "dispatcher", now, writes=writes)
+        # _lock_instances raised the instance's lock version already.
+        run._locked = True
+        self._act_and_save(run, timer)
+
+    def _lock_instances(
+        self, session: Session, instances: list[WorkflowInstance], now: datetime
+    ) -> set[str]:
+        """Raise the lock version of each instance still at the version read.
+
+        :returns: the ids of the instances locked. The others changed since
+            they were read, and this transaction changed nothing of theirs.
+        """
+        connection = session.connection()
+        ids = sorted(instance.id for instance in instances)
+        if self.engine.dialect.name == "postgresql":
+            # Row locks are taken in id order, so two batches that share
+            # instances wait for each other instead of deadlocking.
+            connection.execute(
+                core_select(INSTANCES.c.id)
+                .where(INSTANCES.c.id.in_(ids))
+                .order_by(INSTANCES.c.id)
+                .with_for_update()
+            )
+        versions = [(instance.id, instance.lock_version) for instance in instances]
+        locked = set(
+            connection.execute(
+                update(INSTANCES)
+                .where(tuple_(INSTANCES.c.id, INSTANCES.c.lock_version).in_(versions))
+                .values(lock_version=INSTANCES.c.lock_version + 1, updated_at=now)
+                .returning(INSTANCES.c.id)
+            ).scalars()
+        )
+        for instance in instances:
+            if instance.id in locked:
+                set_committed_value(instance, "lock_version", instance.lock_version + 1)
+                set_committed_value(instance, "updated_at", now)
+        return locked
+
+    def _mark_fired(
+        self, session: Session, timers: list[WorkflowTimer], now: datetime
+    ) -> int:
+        """Mark the timers fired with their lateness, in one statement.
+
+        :returns: the number of timers marked, which is smaller than the
+            number given when some were no longer scheduled. Their objects
+            are updated only when all were marked.
+        """
+        if not timers:
+            return 0
+        lateness: dict[int | None, float] = {
+            timer.id: (now - timer.due_at).total_seconds() for timer in timers
+        }
+        marked = session.connection().execute(
+            update(TIMERS)
+            .where(TIMERS.c.id.in_(list(lateness)))
+            .where(TIMERS.c.status == "scheduled")
+            .values(
+                status="fired",
+                fired_at=now,
+                lateness_seconds=case(lateness, value=TIMERS.c.id),
+            )
+        )
+        if marked.rowcount != len(timers):
+            return marked.rowcount
+        for timer in timers:
+            set_committed_value(timer, "status", "fired")
+            set_committed_value(timer, "fired_at", now)
+            set_committed_value(timer, "lateness_seconds", lateness[timer.id])
+        return marked.rowcount
 
     def _preload_batch(
         self, session: Session, timer_ids: list[int]
@@ -810,14 +954,13 @@ class WorkflowEngine:
         run = self.make_run(session, instance, "dispatcher", now)
         run.lock()
         lateness = (now - timer.due_at).total_seconds()
-        marked = session.execute(
-            update(WorkflowTimer)
-            .where(col(WorkflowTimer.id) == timer_id)
-            .where(col(WorkflowTimer.status) == "scheduled")
+        marked = session.connection().execute(
+            update(TIMERS)
+            .where(TIMERS.c.id == timer_id)
+            .where(TIMERS.c.status == "scheduled")
             .values(status="fired", fired_at=now, lateness_seconds=lateness)
-            .execution_options(synchronize_session=False)
         )
-        if marked.rowcount != 1:  # type: ignore[attr-defined]
+        if marked.rowcount != 1:
             raise ConcurrentChange(f"timer {timer_id} changed while firing")
         for name, value in (
             ("status", "fired"),
@@ -825,15 +968,20 @@ class WorkflowEngine:
             ("lateness_seconds", lateness),
         ):
             set_committed_value(timer, name, value)
-        activity = session.get(WorkflowActivity, timer.activity_id)
+        self._act_and_save(run, timer)
+        return timer
+
+    def _act_and_save(self, run: Run, timer: WorkflowTimer) -> None:
+        """Act on a fired timer unless its activity or instance is closed,
+        then write the run's changes."""
+        activity = run.session.get(WorkflowActivity, timer.activity_id)
         assert activity is not None
-        if activity.status in OPEN and instance.status not in (
+        if activity.status in OPEN and run.instance.status not in (
             "completed",
             "cancelled",
         ):
             self._act_on_timer(run, timer, activity)
         run.save()
-        return timer
 
     def _act_on_timer(
         self, run: Run, timer: WorkflowTimer, activity: WorkflowActivity

@@ -1,14 +1,16 @@
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from tests.workflows.conftest import definition, start, task
 from workflows.dispatcher import Dispatcher
 from workflows.engine import WorkflowEngine
-from workflows.models import WorkflowEvent, WorkflowTimer
+from workflows.models import WorkflowEvent, WorkflowInstance, WorkflowTimer
 from workflows.scheduler import POLL_JOB, WAKE_JOB, WorkflowScheduler
 
 WAKE_INTERVAL = timedelta(seconds=2)
@@ -256,3 +258,198 @@ def test_dead_dispatcher_claims_expire(workflows, clock):
     assert early.fired == 0
     assert late.fired == 5
     assert len(_events(workflows.engine, "wait.completed")) == 5
+
+
+@pytest.mark.postgres
+def test_batch_leaves_out_instance_changed_meanwhile(postgres_url, clock):
+    """Another transaction moves one instance on while a batch waits for its
+    row: the batch fires the other timers, returns that one to be fired on
+    its own, and every repeat starts its round exactly once."""
+    from passport.db import make_engine, upgrade_database
+
+    upgrade_database(postgres_url)
+    database = make_engine(postgres_url)
+    workflows = WorkflowEngine(database, clock=clock)
+    workflows.publish(definition("hourly", HOURLY))
+    instances = [start(workflows, "hourly", key=f"episode-{n}") for n in range(5)]
+    changed = instances[2]
+    clock.advance(timedelta(hours=1))
+    dispatcher = Dispatcher(workflows, dispatcher_id="batch")
+    claimed = dispatcher.claim_due(clock.now())
+    assert len(claimed) == 5
+
+    table = WorkflowInstance.__table__
+    with database.connect() as other, ThreadPoolExecutor(1) as pool:
+        # The other transaction keeps the row locked until it commits.
+        other.execute(
+            update(table)
+            .where(table.c.id == changed)
+            .values(lock_version=table.c.lock_version + 1)
+        )
+        batch = pool.submit(workflows.fire_timers, claimed, dispatcher_id="batch")
+        assert _wait_until(lambda: _waiting_on_locks(database) == 1)
+        other.commit()
+        fired, again = batch.result()
+
+    assert sorted(timer.instance_id for timer in fired) == sorted(
+        instance_id for instance_id in instances if instance_id != changed
+    )
+    assert [_timer_instance(database, timer_id) for timer_id in again] == [changed]
+    assert dispatcher.run_once().fired == 1
+    for instance_id in instances:
+        assert workflows.count_events(instance_id, "repeat.iteration") == 2
+    assert len(_timers(database, status="fired")) == 5
+    database.dispose()
+
+
+def _waiting_on_locks(database) -> int:
+    with database.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+        ).scalar_one()
+
+
+def _timer_instance(database, timer_id: int) -> str:
+    with Session(database) as session:
+        timer = session.get(WorkflowTimer, timer_id)
+        assert timer is not None
+        return timer.instance_id
+
+
+def test_failing_timer_holds_only_its_instance(workflows, clock):
+    """A timer that raises while its batch fires rolls the batch back, because
+    it names an escalation step the task's definition does not have. The
+    others then fire on their own once each, and its instance goes on hold
+    with the reason."""
+    workflows.publish(definition("hourly", HOURLY))
+    instances = [start(workflows, "hourly", key=f"episode-{n}") for n in range(4)]
+    broken = instances[1]
+    turn = next(
+        activity
+        for activity in workflows.activities(broken)
+        if activity.node_id == "turn"
+    )
+    with Session(workflows.engine) as session:
+        session.add(
+            WorkflowTimer(
+                instance_id=broken,
+                activity_id=turn.id,
+                kind="escalate:9",
+                due_at=clock.now(),
+            )
+        )
+        session.commit()
+    clock.advance(timedelta(hours=1))
+
+    report = Dispatcher(workflows).run_once()
+
+    assert report.failed == 1
+    assert report.fired == 4
+    broken_instance = workflows.instance(broken)
+    assert broken_instance.status == "on-hold"
+    assert "KeyError" in (broken_instance.hold_reason or "")
+    for instance_id in instances:
+        assert workflows.count_events(instance_id, "repeat.iteration") == 2
+        assert workflows.instance(instance_id).status in ("active", "on-hold")
+
+
+def test_timers_of_one_instance_fire_together(workflows, clock):
+    """A reminder and an escalation of the same task, due at the same moment,
+    fire in one batch and each acts once."""
+    workflows.publish(
+        definition(
+            "checked",
+            [
+                task(
+                    "check",
+                    timing={"due": "PT2H", "remindBefore": ["PT1H"]},
+                    escalation=[
+                        {
+                            "after": "PT1H",
+                            "participant": {"role": "lead", "organisation": "hospital"},
+                        }
+                    ],
+                )
+            ],
+        )
+    )
+    instances = [start(workflows, "checked", key=f"episode-{n}") for n in range(3)]
+    clock.advance(timedelta(hours=1, minutes=1))
+
+    report = Dispatcher(workflows).run_once()
+
+    assert report.fired == 6
+    assert report.failed == 0
+    for instance_id in instances:
+        assert workflows.count_events(instance_id, "task.reminded") == 1
+        assert workflows.count_events(instance_id, "task.escalated") == 1
+    assert len(_timers(workflows.engine, status="fired")) == 6
+    assert Dispatcher(workflows).run_once().fired == 0
+
+
+def test_timer_cancelled_by_batch_neighbour_skipped(workflows, clock):
+    """Two waits of a first-wins parallel block fall due together: the first
+    one fired closes the block and cancels the other's timer, which the same
+    batch then leaves cancelled instead of firing it."""
+    waits = [
+        {"id": side, "type": "wait", "timing": {"duration": "PT1H"}}
+        for side in ("left", "right")
+    ]
+    workflows.publish(
+        definition(
+            "first-wins",
+            [
+                {
+                    "id": "race",
+                    "type": "parallel",
+                    "selectionBehavior": "any",
+                    "action": waits,
+                }
+            ],
+        )
+    )
+    instances = [start(workflows, "first-wins", key=f"episode-{n}") for n in range(3)]
+    clock.advance(timedelta(hours=1))
+
+    report = Dispatcher(workflows).run_once()
+
+    assert report.fired == 3
+    assert report.failed == 0
+    assert len(_timers(workflows.engine, status="fired")) == 3
+    assert len(_timers(workflows.engine, status="cancelled")) == 3
+    for instance_id in instances:
+        assert workflows.count_events(instance_id, "wait.completed") == 1
+        assert workflows.count_events(instance_id, "join.fired") == 1
+        assert workflows.instance(instance_id).status == "completed"
+
+
+@pytest.mark.postgres
+def test_concurrent_dispatchers_fire_each_once(postgres_url, clock):
+    """Two dispatchers with two threads each fire 120 due repeat timers at
+    the same time: every repeat starts its round exactly once."""
+    from passport.db import make_engine, upgrade_database
+
+    upgrade_database(postgres_url)
+    database = make_engine(postgres_url)
+    workflows = WorkflowEngine(database, clock=clock)
+    workflows.publish(definition("hourly", HOURLY))
+    instances = [start(workflows, "hourly", key=f"episode-{n}") for n in range(120)]
+    clock.advance(timedelta(hours=1))
+    dispatchers = [
+        Dispatcher(workflows, dispatcher_id=name, batch_size=30, workers=2)
+        for name in ("first", "second")
+    ]
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda dispatcher: dispatcher.run_once(), dispatchers))
+
+    assert sum(report.fired for report in reports) == 120
+    assert sum(report.failed for report in reports) == 0
+    for instance_id in instances:
+        assert workflows.count_events(instance_id, "repeat.iteration") == 2
+    assert len(_timers(database, status="fired")) == 120
+    assert len(_timers(database, status="scheduled")) == 120
+    database.dispose()
