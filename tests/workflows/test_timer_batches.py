@@ -2,13 +2,16 @@
 several kinds of timer of one instance, a hand-off and the activity id
 sequence."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from tests.workflows.conftest import START, definition, open_tasks, start, task
 from workflows.dispatcher import Dispatcher
+from workflows.engine import WorkflowEngine
 from workflows.models import WorkflowEvent, WorkflowOutbox, WorkflowTimer
 
 HOUR_WAIT = {"type": "wait", "timing": {"duration": "PT1H"}}
@@ -216,3 +219,50 @@ def test_timer_cancelled_by_called_protocol_in_batch_skipped(workflows, clock):
     for instance_id in callers:
         assert workflows.instance(instance_id).status == "completed"
         assert workflows.count_events(instance_id, "join.fired") == 1
+
+
+RACING_CALLER = [
+    {
+        "id": "race",
+        "type": "parallel",
+        "selectionBehavior": "any",
+        "action": [
+            {"id": "sub", "type": "call", "definition": "pause"},
+            {"id": "own", **HOUR_WAIT},
+        ],
+    }
+]
+
+
+@pytest.mark.postgres
+def test_dispatchers_fire_callers_and_called_protocols_once(postgres_url, clock):
+    """Two dispatchers with two threads each fire the racing waits of 60
+    callers and their called protocols: each race closes once and no
+    instance goes on hold."""
+    from passport.db import make_engine, upgrade_database
+
+    upgrade_database(postgres_url)
+    database = make_engine(postgres_url)
+    workflows = WorkflowEngine(database, clock=clock)
+    workflows.publish(definition("pause", [{"id": "pause", **HOUR_WAIT}]))
+    workflows.publish(definition("racing-caller", RACING_CALLER))
+    callers = [start(workflows, "racing-caller", key=f"episode-{n}") for n in range(60)]
+    clock.advance(timedelta(hours=1))
+    dispatchers = [
+        Dispatcher(workflows, dispatcher_id=name, batch_size=20, workers=2)
+        for name in ("first", "second")
+    ]
+    for dispatcher in dispatchers:
+        dispatcher.fire_batch = 5
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda dispatcher: dispatcher.run_once(), dispatchers))
+
+    assert sum(report.failed for report in reports) == 0
+    assert sum(report.fired for report in reports) == 60
+    assert len(_timers(database, "fired")) == 60
+    assert len(_timers(database, "cancelled")) == 60
+    for instance_id in callers:
+        assert workflows.instance(instance_id).status == "completed"
+        assert workflows.count_events(instance_id, "join.fired") == 1
+    database.dispose()
