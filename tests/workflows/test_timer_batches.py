@@ -266,3 +266,25 @@ def test_dispatchers_fire_callers_and_called_protocols_once(postgres_url, clock)
         assert workflows.instance(instance_id).status == "completed"
         assert workflows.count_events(instance_id, "join.fired") == 1
     database.dispose()
+
+
+def test_instance_cancelled_after_claim_not_fired(workflows, clock):
+    """An instance cancelled between the claim and the batch keeps its
+    timer cancelled, and the batch fires the other instances' timers."""
+    workflows.publish(definition("pause", [{"id": "pause", **HOUR_WAIT}]))
+    instances = [start(workflows, "pause", key=f"episode-{n}") for n in range(3)]
+    clock.advance(timedelta(hours=1))
+    dispatcher = Dispatcher(workflows, dispatcher_id="only")
+    claimed = dispatcher.claim_due(clock.now())
+    workflows.cancel(instances[1], reason="discharged")
+
+    fired, again = workflows.fire_timers(claimed, dispatcher_id="only")
+
+    assert sorted(timer.instance_id for timer in fired) == sorted(
+        [instances[0], instances[2]]
+    )
+    assert again == []
+    assert len(_timers(workflows.engine, "cancelled")) == 1
+    assert workflows.instance(instances[1]).status == "cancelled"
+    assert workflows.count_events(instances[1], "wait.completed") == 0
+    assert dispatcher.run_once().fired == 0
