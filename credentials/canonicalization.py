@@ -273,7 +273,7 @@ def canonicalize_jcs(value: Any) -> bytes:
     """Return the RFC 8785 JSON Canonicalization Scheme bytes of ``value``.
 
     :raises MalformedDocument: for values JCS cannot represent, such as
-        integers beyond 2**53 or NaN.
+        integers of magnitude 2**53 or more, or NaN.
     """
     fast = _fast_jcs(value)
     if fast is not None:
@@ -290,12 +290,15 @@ def canonicalize_jcs(value: Any) -> bytes:
 # two orders agree on keys made of characters below U+D800.
 _SAFE_KEY_LIMIT = "\ud800"
 _AT_OR_ABOVE_SURROGATES = re.compile("[\ud800-\U0010ffff]")
-_JCS_MAX_INTEGER = 2**53
+# rfc8785 rejects integers of magnitude 2**53 and above, although a
+# double holds 2**53 exactly, so the fast path leaves those to it.
+_JCS_MAX_INTEGER = 2**53 - 1
 
 
 def _jcs_compatible(value: Any) -> bool:
     """Return whether ``value`` holds only text keys, strings, booleans, null
-    and integers within 2**53, the values json.dumps writes as RFC 8785 does.
+    and integers of magnitude below 2**53, the values json.dumps writes as
+    RFC 8785 does.
 
     Floats need ECMAScript number formatting, which is left to rfc8785.
     """
@@ -355,7 +358,7 @@ def _fast_jcs(value: Any) -> bytes | None:
     """Return RFC 8785 bytes through :func:`json.dumps`, or None if unsure.
 
     With sorted keys, no ASCII escaping and compact separators, json.dumps
-    writes strings, integers up to 2**53, booleans and null exactly as RFC
+    writes strings, integers of magnitude below 2**53, booleans and null as RFC
     8785 does, and sorts keys the same way unless a key has a character at
     or above U+D800. Lone surrogates fail to encode and go to rfc8785.
     """

@@ -216,16 +216,22 @@ def _check_encodable(text: str) -> None:
 
 
 def _urls_and_vocabularies(entries: list[Any]) -> tuple[list[str], list[str]]:
-    """Split context entries into the URLs they name and the ``@vocab``
-    values that inline contexts set."""
+    """Split context entries into the URLs they name (with the URLs that
+    inline contexts ``@import``) and the ``@vocab`` values that inline
+    contexts set."""
     urls: list[str] = []
     vocabularies: list[str] = []
     for entry in entries:
-        if isinstance(entry, str):
-            if entry not in urls:
-                urls.append(entry)
-        elif isinstance(entry, dict) and "@vocab" in entry:
-            vocabularies.append(str(entry["@vocab"]))
+        if isinstance(entry, dict):
+            if "@vocab" in entry:
+                vocabularies.append(str(entry["@vocab"]))
+            if "@import" not in entry:
+                continue
+            # An import that is not text names no bundled context, so its
+            # text form is rejected with the other URLs.
+            entry = str(entry["@import"])
+        if isinstance(entry, str) and entry not in urls:
+            urls.append(entry)
     return urls, vocabularies
 
 

@@ -816,15 +816,27 @@ class WorkflowEngine:
         # A timer is marked fired before its run, which may cancel timers of
         # the activities it closes. Where an instance has several timers in
         # the batch, each is marked just before its own run, so a timer that
-        # an earlier run cancelled stays cancelled and is skipped.
+        # an earlier run cancelled stays cancelled and is skipped. A called
+        # protocol's run can close activities of its caller and the caller's
+        # run those of the called protocol, so a batch holding a called
+        # protocol marks every timer just before its run.
         per_instance = Counter(timer.instance_id for timer in ready)
-        alone = [timer for timer in ready if per_instance[timer.instance_id] == 1]
+        has_called_protocol = any(
+            instances[timer.instance_id].parent_activity_id is not None
+            for timer in ready
+        )
+        one_by_one = {
+            instance_id
+            for instance_id, count in per_instance.items()
+            if has_called_protocol or count > 1
+        }
+        alone = [timer for timer in ready if timer.instance_id not in one_by_one]
         if self._mark_fired(session, alone, now) != len(alone):
             raise ConcurrentChange("a timer of the batch changed while firing")
         fired: list[WorkflowTimer] = []
         writes = BatchWrites(session)
         for timer in ready:
-            shared = per_instance[timer.instance_id] > 1
+            shared = timer.instance_id in one_by_one
             if shared and self._mark_fired(session, [timer], now) == 0:
                 continue
             self._act_in_batch(session, timer, instances[timer.instance_id], writes)

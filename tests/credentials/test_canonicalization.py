@@ -410,6 +410,18 @@ def test_jcs_sorts_keys_by_utf16_code_units(keys: list[str]) -> None:
     assert canonicalize_jcs(value) == rfc8785.dumps(value)
 
 
+@pytest.mark.parametrize("number", [2**53, -(2**53), 2**53 + 1])
+def test_jcs_rejects_integers_beyond_safe_range(number: int) -> None:
+    # rfc8785 accepts integers of magnitude up to 2**53 - 1 only.
+    with pytest.raises(MalformedDocument):
+        canonicalize_jcs({"count": number})
+
+
+@pytest.mark.parametrize("number", [2**53 - 1, -(2**53 - 1)])
+def test_jcs_writes_largest_safe_integers(number: int) -> None:
+    assert canonicalize_jcs([number]) == rfc8785.dumps([number])
+
+
 def test_context_cache_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Past the bound, contexts are still processed correctly but not kept.
     limit = active_context._CACHE_SIZE[0] + 1

@@ -228,6 +228,26 @@ def test_undefined_term_rejected_by_rdfc_only(suite):
         assert not verify_credential(signed).check("proof").passed
 
 
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_inline_import_of_unbundled_context_refused(suite):
+    pair = Ed25519KeyPair.generate()
+    document = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            {"@version": 1.1, "@import": "https://contexts.example/imported"},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": pair.did,
+        "credentialSubject": {"id": "did:example:1"},
+    }
+    signed = _signed_without_term_check(pair, document, suite)
+
+    result = verify_credential(signed)
+
+    assert not result.verified
+    assert "https://contexts.example/imported" in failed(result)["contexts-allowed"]
+
+
 def test_unknown_cryptosuite_fails_proof():
     document = load_vector("training-signed-rdfc.json")
     document["proof"]["cryptosuite"] = "bbs-2023"

@@ -1,0 +1,182 @@
+"""Contexts and nesting of eddsa-jcs-2022 documents, which verification
+does not expand: every context URL at any depth must still be bundled, and
+a credential inside a jcs presentation is checked by its own suite."""
+
+import copy
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from credentials.suites import eddsa_jcs_2022, eddsa_rdfc_2022
+from keys.multibase import encode_base58btc
+from keys.multikey import Ed25519KeyPair
+from verifier import verify_credential, verify_presentation
+
+from .support import issuer_key, training_credential
+
+NOW = datetime(2026, 3, 31, tzinfo=UTC)
+V2 = "https://www.w3.org/ns/credentials/v2"
+UNBUNDLED = "https://contexts.example/unbundled"
+CHALLENGE = "challenge-0001"
+DOMAIN = "https://hr.colne-estuary.example"
+ISSUER = issuer_key(1)
+HOLDER = issuer_key(2)
+
+
+def sign(
+    pair: Ed25519KeyPair,
+    document: dict[str, Any],
+    suite: str = "eddsa-jcs-2022",
+    **options: str,
+) -> dict[str, Any]:
+    """Sign without the issuer's safe-mode check, as an outside issuer might.
+
+    The rdfc signature covers zero bytes, because the suite cannot hash a
+    document with an undefined term; only the contexts check may reject it.
+    """
+    config = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": suite,
+        "created": "2026-01-01T09:00:00Z",
+        "verificationMethod": pair.verification_method_id,
+        "proofPurpose": "assertionMethod",
+        **options,
+    }
+    if suite == "eddsa-jcs-2022":
+        signature = pair.sign(eddsa_jcs_2022.hash_data(document, config))
+        proof_options = eddsa_jcs_2022.proof_options(document, config)
+    else:
+        signature = pair.sign(bytes(64))
+        proof_options = eddsa_rdfc_2022.proof_options(document, config)
+    proof = {**proof_options, "proofValue": encode_base58btc(signature)}
+    return {**document, "proof": proof}
+
+
+def credential(subject: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "@context": [V2],
+        "type": ["VerifiableCredential"],
+        "issuer": ISSUER.did,
+        "credentialSubject": {"id": HOLDER.controller, **subject},
+    }
+
+
+def presentation(credentials: list[Any], suite: str = "eddsa-jcs-2022") -> dict:
+    unsigned = {
+        "@context": [V2],
+        "type": ["VerifiablePresentation"],
+        "holder": HOLDER.controller,
+        "verifiableCredential": credentials,
+    }
+    return sign(
+        HOLDER,
+        unsigned,
+        suite,
+        proofPurpose="authentication",
+        challenge=CHALLENGE,
+        domain=DOMAIN,
+    )
+
+
+def failed(result) -> dict[str, str]:
+    return {check.id: check.message for check in result.checks if not check.passed}
+
+
+def nested(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"@context": UNBUNDLED, "claim": 1},
+        {"part": [{"inner": {"@context": [UNBUNDLED]}}]},
+    ],
+    ids=["subject", "deeper"],
+)
+def test_nested_unbundled_context_named(subject):
+    result = verify_credential(sign(ISSUER, credential(subject)), now=NOW)
+
+    assert not result.verified
+    assert repr(UNBUNDLED) in failed(result)["contexts-allowed"]
+
+
+def test_scoped_unbundled_context_named():
+    document = credential({"claim": 1})
+    document["@context"] = [
+        V2,
+        {"claim": {"@id": "https://terms.example/claim", "@context": UNBUNDLED}},
+    ]
+
+    result = verify_credential(sign(ISSUER, document), now=NOW)
+
+    assert not result.verified
+    assert repr(UNBUNDLED) in failed(result)["contexts-allowed"]
+
+
+def test_unbundled_context_in_proof_named():
+    document = sign(ISSUER, credential({}))
+    document["proof"]["@context"] = [V2, UNBUNDLED]
+
+    result = verify_credential(document, now=NOW)
+
+    assert repr(UNBUNDLED) in failed(result)["contexts-allowed"]
+
+
+@pytest.mark.parametrize("where", ["subject", "proof"])
+def test_presentation_names_credential_context(where):
+    inner = training_credential(ISSUER, HOLDER.controller, "FS", date(2025, 6, 1))
+    target = inner["credentialSubject"] if where == "subject" else inner["proof"]
+    target["@context"] = UNBUNDLED
+
+    result = verify_presentation(
+        presentation([inner]), challenge=CHALLENGE, domain=DOMAIN, now=NOW
+    )
+
+    assert not result.verified
+    assert repr(UNBUNDLED) in failed(result)["contexts-allowed"]
+    assert repr(UNBUNDLED) in failed(result.credentials[0])["contexts-allowed"]
+
+
+def test_jcs_presentation_checks_rdfc_credential_terms():
+    inner = sign(ISSUER, credential({"favouriteColour": "blue"}), "eddsa-rdfc-2022")
+
+    result = verify_presentation(
+        presentation([inner]), challenge=CHALLENGE, domain=DOMAIN, now=NOW
+    )
+
+    assert result.check("proof").passed
+    assert not result.verified
+    assert "favouriteColour" in failed(result.credentials[0])["contexts-allowed"]
+
+
+def test_deep_nesting_in_proof_fails():
+    document = sign(ISSUER, credential({}))
+    document["proof"]["extra"] = nested(40)
+
+    result = verify_credential(document, now=NOW)
+
+    assert "levels deep" in failed(result)["well-formed"]
+
+
+def test_deep_nesting_in_presented_credential_fails():
+    inner = sign(ISSUER, credential({"extra": nested(40)}))
+
+    result = verify_presentation(
+        presentation([inner]), challenge=CHALLENGE, domain=DOMAIN, now=NOW
+    )
+
+    assert "levels deep" in failed(result)["well-formed"]
+
+
+def test_lone_surrogate_in_key_fails():
+    document = copy.deepcopy(sign(ISSUER, credential({})))
+    document["credentialSubject"]["\ud800claim"] = 1
+
+    result = verify_credential(document, now=NOW)
+
+    assert "lone surrogate" in failed(result)["well-formed"]
