@@ -266,7 +266,12 @@ def _check_contexts(
     the proof's included.
     """
     urls, vocabularies = _urls_and_vocabularies(contexts)
-    as_written = _signs_json_as_written(document)
+    # An inline context could still redefine a protected term or be invalid
+    # in other ways that only expansion finds, so a jcs document with one
+    # takes the full check too.
+    as_written = _signs_json_as_written(document) and all(
+        isinstance(entry, str) for entry in contexts
+    )
     if not as_written:
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         if pinned_quads(unsecured, loader, memo) is not None:

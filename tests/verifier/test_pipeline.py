@@ -326,3 +326,41 @@ def test_result_json_shape():
     output = result.to_json()
     assert output["verified"] is True
     assert set(output["checks"][0]) == {"id", "passed", "message", "severity"}
+
+
+def test_jcs_inline_context_redefining_protected_term_refused():
+    pair = Ed25519KeyPair.generate()
+    document = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            {"VerifiableCredential": "https://evil.example/NotACredential"},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": pair.did,
+        "credentialSubject": {"id": "did:example:1"},
+    }
+    signed = _signed_without_term_check(pair, document, "eddsa-jcs-2022")
+
+    result = verify_credential(signed)
+
+    assert not result.verified
+    assert "protected" in failed(result)["contexts-allowed"]
+
+
+def test_jcs_inline_context_defining_new_term_verified():
+    pair = Ed25519KeyPair.generate()
+    document = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            {"favouriteColour": "https://vocab.example/v#favouriteColour"},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": pair.did,
+        "credentialSubject": {"id": "did:example:1", "favouriteColour": "blue"},
+    }
+    signed = _signed_without_term_check(pair, document, "eddsa-jcs-2022")
+
+    result = verify_credential(signed)
+
+    assert result.verified
+    assert result.check("contexts-allowed").message.startswith("Every context")
