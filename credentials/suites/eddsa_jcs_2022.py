@@ -5,8 +5,9 @@ configuration carries the document's ``@context`` when it has one; the hash
 data is SHA-256(proof configuration) || SHA-256(document). JSON-LD is not
 processed for the signature. Signing still checks the document in JSON-LD
 safe mode, so every term of what this project issues is defined.
-Verification checks only that every context is bundled, because the
-signature covers every member as written and expansion cannot drop any.
+When every context of a document is a bundled URL, verification checks
+only that, because the signature covers every member as written and
+expansion cannot drop any. A document with an inline context is expanded.
 """
 
 import hashlib
