@@ -834,7 +834,7 @@ class WorkflowEngine:
         if self._mark_fired(session, alone, now) != len(alone):
             raise ConcurrentChange("a timer of the batch changed while firing")
         fired: list[WorkflowTimer] = []
-        writes = BatchWrites(session)
+        writes = BatchWrites(session, id_block=len(ready))
         for timer in ready:
             shared = timer.instance_id in one_by_one
             if shared and self._mark_fired(session, [timer], now) == 0:

@@ -54,8 +54,6 @@ EVENTS = WorkflowEvent.__table__  # type: ignore[attr-defined]
 TIMERS = WorkflowTimer.__table__  # type: ignore[attr-defined]
 INSTANCES = WorkflowInstance.__table__  # type: ignore[attr-defined]
 ACTIVITIES = WorkflowActivity.__table__  # type: ignore[attr-defined]
-# The number of activity ids taken from the PostgreSQL sequence by one query.
-ID_BLOCK = 64
 
 
 class BatchWrites:
@@ -69,8 +67,14 @@ class BatchWrites:
     the session's next flush instead of a flush of its own.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, id_block: int = 1) -> None:
+        """:param id_block: how many activity ids to take from the sequence
+        at a time. The dispatcher passes its batch's timer count, so
+        the ids a batch takes but does not use (dropped, as sequences
+        drop ids) stay below that count.
+        """
         self.session = session
+        self.id_block = max(1, id_block)
         self.events: list[dict[str, Any]] = []
         self.timers: list[dict[str, Any]] = []
         self._ids: list[int] = []
@@ -89,7 +93,7 @@ class BatchWrites:
             self._ids = list(
                 self.session.connection().scalars(
                     core_select(func.nextval(sequence)).select_from(
-                        func.generate_series(1, ID_BLOCK)
+                        func.generate_series(1, self.id_block)
                     )
                 )
             )
