@@ -432,7 +432,13 @@ def serve_command(
 
     With --certfile and --keyfile it serves HTTPS only.
     """
-    from passport.server import check_tls_files, platform_urls, run_server
+    from passport.server import (
+        check_tls_files,
+        platform_urls,
+        public_url_port_warning,
+        run_server,
+    )
+    from passport.settings import public_url_from_env
 
     if (certfile is None) != (keyfile is None):
         raise click.BadParameter(
@@ -445,6 +451,11 @@ def serve_command(
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--certfile") from error
     tls = certfile is not None
+    warning = public_url_port_warning(
+        public_url_from_env(dict(os.environ)), port, https=tls
+    )
+    if warning is not None:
+        click.echo(warning, err=True)
     for label, url in platform_urls(host, port, https=tls):
         click.echo(f"{label}: {url}")
     run_server(
