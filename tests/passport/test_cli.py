@@ -279,3 +279,54 @@ def test_verify_without_database_warns(runner, tmp_path):
     assert "https" not in result.stdout
     assert f"platform database at {database} was not found" in result.stderr
     assert not database.exists()
+
+
+def test_verify_plain_text_names_expected_input(runner, tmp_path):
+    path = tmp_path / "hello.txt"
+    path.write_text("hello")
+
+    result = runner.invoke(main, ["verify", str(path)])
+
+    assert result.exit_code == 2
+    assert "Expected the SP1: text from a wallet QR code" in result.output
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_sign_undefined_term_explained(runner, tmp_path, suite):
+    key = tmp_path / "key.json"
+    runner.invoke(main, ["keys", "generate", "--seed", SEED, "--out", str(key)])
+    unsigned = json.loads((VECTORS / "training-unsigned.json").read_text())
+    # Without the undefined-terms context, VCDM 2.0 defines no such term.
+    unsigned["@context"] = ["https://www.w3.org/ns/credentials/v2"]
+    unsigned["credentialSubject"]["undefinedTerm"] = "x"
+    source = tmp_path / "unsigned.json"
+    source.write_text(json.dumps(unsigned))
+
+    result = runner.invoke(
+        main, ["sign", "--key", str(key), "--suite", suite, str(source)]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "'undefinedTerm'" in result.output
+    assert "an eddsa-rdfc-2022 signature would not cover it" in result.output
+    assert "signs only documents whose every term is defined" in result.output
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_example_credential_signs_and_verifies(runner, tmp_path, suite):
+    example = (
+        Path(__file__).resolve().parents[2] / "examples" / "unsigned-credential.json"
+    )
+    key = tmp_path / "key.json"
+    runner.invoke(main, ["keys", "generate", "--out", str(key)])
+    signed = runner.invoke(
+        main, ["sign", "--key", str(key), "--suite", suite, str(example)]
+    )
+    assert signed.exit_code == 0, signed.output
+    path = tmp_path / "signed.json"
+    path.write_text(signed.stdout)
+
+    result = runner.invoke(main, ["verify", "--at", "2027-01-01T00:00:00Z", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(signed.stdout)["proof"]["cryptosuite"] == suite
