@@ -139,8 +139,10 @@ def expand(document: dict[str, Any], loader: DocumentLoader | None = None) -> An
         raise UndefinedTerm(
             "No JSON-LD context defines "
             + ", ".join(problems)
-            + "; define it in a bundled context or remove it, because an "
-            "undefined term would not be covered by the signature."
+            + "; define it in a bundled context or remove it. JSON-LD "
+            "processing drops an undefined term, so an eddsa-rdfc-2022 "
+            "signature would not cover it, and this project signs only "
+            "documents whose every term is defined."
         )
     return expanded
 

@@ -1,13 +1,16 @@
 """The ``passport`` command line.
 
-Commands that need no database (``keys generate``, ``sign``, ``verify``) run
-without one; the others use ``DATABASE_URL`` and ``PASSPORT_DATA_DIR``.
+Commands that need no database (:data:`COMMANDS_WITHOUT_DATABASE`) run
+without one; the others use ``DATABASE_URL`` and ``PASSPORT_DATA_DIR`` and
+stop with an error when ``passport init`` has not created that database.
 """
 
+import functools
 import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -243,6 +246,7 @@ def verify_command(
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--registry") from error
     text = _read_input(file)
+    _warn_without_database()
     try:
         result = verify_text(
             text,
@@ -259,6 +263,24 @@ def verify_command(
     else:
         _print_checks(result)
     sys.exit(EXIT_VERIFIED if result.verified else EXIT_NOT_VERIFIED)
+
+
+def _warn_without_database() -> None:
+    """Print a warning to stderr when verification runs with no database."""
+    from passport.db import DatabaseNotInitialised, check_database, describe_database
+    from passport.settings import database_url_from_env
+
+    database_url = database_url_from_env(dict(os.environ))
+    try:
+        check_database(database_url)
+    except DatabaseNotInitialised:
+        click.echo(
+            "Warning: the platform database at "
+            f"{describe_database(database_url)} was not found or is not "
+            "initialised, so this platform's own issuers, DIDs and status "
+            "lists were not consulted.",
+            err=True,
+        )
 
 
 def _print_checks(result: Any, indent: str = "") -> None:
@@ -313,9 +335,9 @@ def _adopt_did_web(settings: Any) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from passport.db import safe_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return safe_url(url)
 
 
 @main.command("issue")
@@ -410,7 +432,13 @@ def serve_command(
 
     With --certfile and --keyfile it serves HTTPS only.
     """
-    from passport.server import check_tls_files, platform_urls, run_server
+    from passport.server import (
+        check_tls_files,
+        platform_urls,
+        public_url_port_warning,
+        run_server,
+    )
+    from passport.settings import public_url_from_env
 
     if (certfile is None) != (keyfile is None):
         raise click.BadParameter(
@@ -423,6 +451,11 @@ def serve_command(
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--certfile") from error
     tls = certfile is not None
+    warning = public_url_port_warning(
+        public_url_from_env(dict(os.environ)), port, https=tls
+    )
+    if warning is not None:
+        click.echo(warning, err=True)
     for label, url in platform_urls(host, port, https=tls):
         click.echo(f"{label}: {url}")
     run_server(
@@ -462,4 +495,50 @@ def _add_command_groups() -> None:
             main.add_command(command)
 
 
+# Commands, as "group subcommand", that work without the platform database.
+# Every other command first checks that 'passport init' created it, so that
+# a command run from the wrong folder reports the missing database instead
+# of creating an empty SQLite file and failing on a missing table.
+COMMANDS_WITHOUT_DATABASE = frozenset(
+    {
+        "keys generate",
+        "sign",
+        "verify",
+        "init",
+        "workflows validate",
+        "programmes validate",
+    }
+)
+
+
+def _require_database() -> None:
+    """Stop the command unless the configured database has been initialised."""
+    from passport.db import DatabaseNotInitialised, check_database
+    from passport.settings import database_url_from_env
+
+    try:
+        check_database(database_url_from_env(dict(os.environ)))
+    except DatabaseNotInitialised as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _checking_database(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _require_database()
+        return callback(*args, **kwargs)
+
+    return checked
+
+
+def _add_database_checks(group: click.Group, prefix: str = "") -> None:
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        if isinstance(command, click.Group):
+            _add_database_checks(command, f"{path} ")
+        elif path not in COMMANDS_WITHOUT_DATABASE and command.callback is not None:
+            command.callback = _checking_database(command.callback)
+
+
 _add_command_groups()
+_add_database_checks(main)

@@ -10,12 +10,16 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import create_engine as create_core_engine
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 logger = logging.getLogger(__name__)
@@ -34,8 +38,6 @@ def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            from pathlib import Path
-
             from passport.settings import make_private_dir
 
             make_private_dir(Path(url.database).parent)
@@ -75,3 +77,81 @@ def upgrade_database(database_url: str) -> None:
     """
     command.upgrade(alembic_config(database_url), "heads")
     logger.info("database schema at heads")
+
+
+# Alembic records the applied revisions in this table; ``passport init``
+# creates it together with the schema.
+ALEMBIC_VERSION_TABLE = "alembic_version"
+
+
+class DatabaseNotInitialised(Exception):
+    """The database a command needs is missing, unreachable or has no schema.
+
+    The message names the URL (password hidden) and what to run.
+    """
+
+
+def safe_url(database_url: str) -> str:
+    """Return ``database_url`` with any password replaced by ``***``."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def describe_database(database_url: str) -> str:
+    """Return the SQLite file path, or the URL without its password."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return safe_url(database_url)
+
+
+def _missing(database_url: str) -> DatabaseNotInitialised:
+    return DatabaseNotInitialised(
+        f"No Staff Passport database at {describe_database(database_url)}: run "
+        "'passport init' (or 'passport init --demo') there, or set "
+        "PASSPORT_DATA_DIR / DATABASE_URL to an existing one."
+    )
+
+
+def _has_migration_history(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(ALEMBIC_VERSION_TABLE):
+            return False
+        row = connection.execute(
+            text(f"SELECT version_num FROM {ALEMBIC_VERSION_TABLE} LIMIT 1")
+        ).first()
+        return row is not None
+
+
+def check_database(database_url: str) -> None:
+    """Check that ``passport init`` has created the database, creating nothing.
+
+    A SQLite file is opened read-only, so a missing file stays missing.
+    Other databases must be reachable and hold Alembic's version table.
+
+    :raises DatabaseNotInitialised: naming the database and the fix.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise _missing(database_url)
+        path = Path(url.database)
+        if not path.is_file():
+            raise _missing(database_url)
+        # mode=ro makes SQLite fail instead of creating the file.
+        check_url = f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true"
+    else:
+        check_url = database_url
+    engine = create_core_engine(check_url, poolclass=NullPool)
+    try:
+        initialised = _has_migration_history(engine)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or type(error).__name__)
+        raise DatabaseNotInitialised(
+            f"Cannot open the database at {describe_database(database_url)}: "
+            f"{reason.strip().splitlines()[0] if reason.strip() else reason}. "
+            "Check DATABASE_URL and that the server is running."
+        ) from error
+    finally:
+        engine.dispose()
+    if not initialised:
+        raise _missing(database_url)

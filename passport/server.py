@@ -4,10 +4,12 @@ HTTPS uses gunicorn's own TLS (its ``certfile`` and ``keyfile`` settings),
 because the W3C VC test suites call verifier endpoints over HTTPS only.
 """
 
+import ipaddress
 import os
 import ssl
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gunicorn.app.base import BaseApplication
 
@@ -82,6 +84,35 @@ def platform_urls(
         )
     app.extensions["platform"].engine.dispose()
     return [(label, base + path) for label, path in entries]
+
+
+def public_url_port_warning(public_url: str, port: int, *, https: bool) -> str | None:
+    """Return a warning when a loopback public URL names another port.
+
+    Share links, did:web ids and status list URLs use ``PASSPORT_PUBLIC_URL``,
+    not the port the server listens on, so on one machine they would point
+    at a port where no server listens. A public URL on another host is left
+    alone, because a proxy may forward its port to this one.
+    """
+    parsed = urlsplit(public_url)
+    host = parsed.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    try:
+        public_port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if not loopback or public_port == port:
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    suggested = f"{'https' if https else 'http'}://{netloc}:{port}"
+    return (
+        f"Warning: PASSPORT_PUBLIC_URL is {public_url}, but the server listens "
+        f"on port {port}, so share links and new did:web ids would name port "
+        f"{public_port}. Set PASSPORT_PUBLIC_URL={suggested} and restart."
+    )
 
 
 def run_server(

@@ -34,6 +34,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEFAULT_FETCH_TIMEOUT_SECONDS = 5.0
 DEFAULT_FETCH_MAX_BYTES = 1024 * 1024
 
@@ -76,6 +77,11 @@ def database_url_from_env(env: dict[str, str]) -> str:
     return (
         env.get("DATABASE_URL") or f"sqlite:///{data_dir_from_env(env) / 'passport.db'}"
     )
+
+
+def public_url_from_env(env: dict[str, str]) -> str:
+    """Return ``PASSPORT_PUBLIC_URL`` without a trailing slash, or the default."""
+    return (env.get("PASSPORT_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
 def _flag(env: dict[str, str], name: str) -> bool:
@@ -164,9 +170,7 @@ class Settings:
         secret_key = env.get("PASSPORT_SECRET_KEY") or _secret_from_file(
             data_dir / "secret-key"
         )
-        public_url = (env.get("PASSPORT_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip(
-            "/"
-        )
+        public_url = public_url_from_env(env)
         return cls(
             data_dir=data_dir,
             database_url=database_url,

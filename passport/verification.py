@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -409,26 +409,35 @@ def platform_sources(
 ) -> Iterator[dict[str, Any]]:
     """Yield verification options for ``database_url``, then close them.
 
-    A missing SQLite file gives sources with no database: an empty registry
-    unless ``registry`` is given, and no platform documents. The file is
-    never created.
+    A database that ``passport init`` has not created (see
+    :func:`passport.db.check_database`) gives sources with no database and
+    creates no file. Without ``registry`` they hold an empty registry and no
+    status lists, so the status check is a warning that live status was not
+    checked, because with no trusted issuer there is no origin to fetch
+    lists from.
+    With ``registry`` (a signed registry file) its members' status lists are
+    fetched as usual.
 
     :param offline: fetch nothing; status lists come from the cache only.
     :param registry: use this registry instead of the database's.
     """
+    from passport.db import DatabaseNotInitialised, check_database, make_engine
+
     settings = FetchSettings.from_env()
     url = database_url or database_url_from_env(dict(os.environ))
-    parsed = make_url(url)
     engine = None
-    if parsed.get_backend_name() != "sqlite" or (
-        parsed.database and Path(parsed.database).exists()
-    ):
-        from passport.db import make_engine
-
+    try:
+        check_database(url)
+    except DatabaseNotInitialised:
+        logger.info("verifying without the platform database")
+    else:
         engine = make_engine(url)
     verification = VerificationSources(engine, settings, offline=offline)
     try:
-        yield verification.sources(registry)
+        sources = verification.sources(registry)
+        if engine is None and registry is None:
+            sources["status_lists"] = None
+        yield sources
     finally:
         verification.close()
         if engine is not None:

@@ -452,7 +452,11 @@ def decide(public_id: str) -> Any:
                 "decisions": dict((code, value) for code, (_, value) in chosen.items()),
             },
         )
-    flash(f"Decisions recorded for {len(chosen)} subject(s).", "success")
+    flash(
+        f"Decisions recorded for {len(chosen)} "
+        f"{'subject' if len(chosen) == 1 else 'subjects'}.",
+        "success",
+    )
     return redirect(_report_url(public_id, profile.slug))
 
 
@@ -528,7 +532,8 @@ def issue(public_id: str) -> Any:
             offered += outcome.offered
     new = [outcome for outcome in issued if not outcome.already_issued]
     flash(
-        f"Issued {len(new)} credential(s) as {organisation.name}"
+        f"Issued {len(new)} {'credential' if len(new) == 1 else 'credentials'} "
+        f"as {organisation.name}"
         + (
             f"; {len(issued) - len(new)} had been issued before"
             if len(new) < len(issued)

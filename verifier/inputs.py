@@ -31,7 +31,10 @@ def parse_input(text: str) -> Any:
     try:
         return parse_json_document(stripped)
     except MalformedDocument as error:
-        raise ValueError(str(error)) from error
+        raise ValueError(
+            f"{error} Expected the SP1: text from a wallet QR code, or the "
+            "credential or presentation JSON."
+        ) from error
 
 
 def is_presentation(document: Any) -> bool:

@@ -35,7 +35,9 @@ def read_qr_text(data: bytes) -> str:
         :data:`ALLOWED_FORMATS`, unreadable, or holds no readable QR code.
     """
     if not data:
-        raise QrImageError("The uploaded file is empty; choose a PNG or JPEG image.")
+        raise QrImageError(
+            "The uploaded file is empty; choose a PNG, JPEG, GIF, WebP or BMP image."
+        )
     if len(data) > MAX_IMAGE_BYTES:
         raise QrImageError(
             f"The image is {len(data):,} bytes; the limit is {MAX_IMAGE_BYTES:,}. "
@@ -79,8 +81,8 @@ def _open_image(data: bytes) -> Image.Image:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as error:
         raise QrImageError(
-            "The upload is not an image this page can read; send a PNG or JPEG "
-            "of the QR code."
+            "The upload is not an image this page can read; send a PNG, JPEG, "
+            "GIF, WebP or BMP image of the QR code."
         ) from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise QrImageError(

@@ -366,7 +366,7 @@ def test_accept_and_decline_offers(client, seeded):
     assert wallet.count('class="card card--') == 1
     assert first not in remaining
     assert second not in remaining
-    assert "10 credential(s) are waiting" in wallet
+    assert "10 credentials are waiting" in wallet
 
 
 def test_signed_in_staff_claims_into_own_wallet(client, seeded):
@@ -427,7 +427,7 @@ def test_wallet_shows_superseded(client, seeded):
     assert 'data-issuer-state="superseded"' in wallet
     assert "Superseded by a newer completion" in wallet
     assert 'data-issuer-state="revoked"' not in wallet
-    assert "1 credential(s) are waiting" in wallet
+    assert "1 credential is waiting" in wallet
 
 
 def test_huge_run_ids_not_found(client, seeded):

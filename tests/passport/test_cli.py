@@ -134,7 +134,8 @@ def test_verify_json_output(runner):
         ],
     )
     assert result.exit_code == 0
-    output = json.loads(result.output)
+    # stdout holds only the JSON; the missing-database warning is on stderr.
+    output = json.loads(result.stdout)
     assert output["verified"] is True
     for check in output["checks"]:
         assert isinstance(check["id"], str)
@@ -185,3 +186,147 @@ def test_verify_unreadable_exits_2(runner, tmp_path, content):
 def test_verify_missing_file_exits_2(runner, tmp_path):
     result = runner.invoke(main, ["verify", str(tmp_path / "absent.json")])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["orgs", "list"],
+        ["registry", "list"],
+        ["audit", "verify"],
+        ["workflows", "import"],
+        ["programmes", "progress", "--cohort", "C1"],
+    ],
+)
+def test_command_without_database_fails_cleanly(runner, tmp_path, command):
+    database = tmp_path / "data" / "passport.db"
+
+    result = runner.invoke(main, command)
+
+    assert result.exit_code == 1, result.output
+    assert f"No Staff Passport database at {database}" in result.output
+    assert "passport init" in result.output
+    assert "Traceback" not in result.output
+    assert not database.exists()
+
+
+def test_command_on_empty_sqlite_file_fails_cleanly(runner, tmp_path):
+    database = tmp_path / "data" / "passport.db"
+    database.parent.mkdir()
+    database.touch()
+
+    result = runner.invoke(main, ["orgs", "list"])
+
+    assert result.exit_code == 1, result.output
+    assert f"No Staff Passport database at {database}" in result.output
+
+
+@pytest.mark.postgres
+def test_command_on_empty_postgres_fails_cleanly(runner, monkeypatch, postgres_url):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url).set(password="not-shown")
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+
+    result = runner.invoke(main, ["registry", "list"])
+
+    assert result.exit_code == 1, result.output
+    assert "No Staff Passport database at postgresql" in result.output
+    assert url.database in result.output
+    assert "not-shown" not in result.output
+
+
+def test_init_then_command_runs(runner, tmp_path):
+    assert runner.invoke(main, ["init"]).exit_code == 0
+
+    result = runner.invoke(main, ["orgs", "list"])
+
+    assert result.exit_code == 0, result.output
+
+
+def test_commands_without_database_exist():
+    from passport.cli import COMMANDS_WITHOUT_DATABASE
+
+    for path in COMMANDS_WITHOUT_DATABASE:
+        command = main
+        for name in path.split():
+            command = command.commands[name]
+        assert command.name == path.split()[-1]
+
+
+def test_verify_without_database_warns(runner, tmp_path):
+    from datetime import date
+
+    from tests.verifier.support import issuer_key, training_credential
+
+    # A platform credential: its status list is on the platform's default
+    # plain-HTTP address, which only the platform's own database can supply.
+    credential = training_credential(
+        issuer_key(5),
+        issuer_key(2).controller,
+        "FS",
+        date(2025, 6, 1),
+        status_url="http://127.0.0.1:5000/status/5",
+    )
+    path = tmp_path / "credential.json"
+    path.write_text(json.dumps(credential))
+    database = tmp_path / "data" / "passport.db"
+
+    result = runner.invoke(main, ["verify", "--at", INSIDE_VALIDITY, str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "WARN  status" in result.stdout
+    assert "https" not in result.stdout
+    assert f"platform database at {database} was not found" in result.stderr
+    assert not database.exists()
+
+
+def test_verify_plain_text_names_expected_input(runner, tmp_path):
+    path = tmp_path / "hello.txt"
+    path.write_text("hello")
+
+    result = runner.invoke(main, ["verify", str(path)])
+
+    assert result.exit_code == 2
+    assert "Expected the SP1: text from a wallet QR code" in result.output
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_sign_undefined_term_explained(runner, tmp_path, suite):
+    key = tmp_path / "key.json"
+    runner.invoke(main, ["keys", "generate", "--seed", SEED, "--out", str(key)])
+    unsigned = json.loads((VECTORS / "training-unsigned.json").read_text())
+    # Without the undefined-terms context, VCDM 2.0 defines no such term.
+    unsigned["@context"] = ["https://www.w3.org/ns/credentials/v2"]
+    unsigned["credentialSubject"]["undefinedTerm"] = "x"
+    source = tmp_path / "unsigned.json"
+    source.write_text(json.dumps(unsigned))
+
+    result = runner.invoke(
+        main, ["sign", "--key", str(key), "--suite", suite, str(source)]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "'undefinedTerm'" in result.output
+    assert "an eddsa-rdfc-2022 signature would not cover it" in result.output
+    assert "signs only documents whose every term is defined" in result.output
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_example_credential_signs_and_verifies(runner, tmp_path, suite):
+    example = (
+        Path(__file__).resolve().parents[2] / "examples" / "unsigned-credential.json"
+    )
+    key = tmp_path / "key.json"
+    runner.invoke(main, ["keys", "generate", "--out", str(key)])
+    signed = runner.invoke(
+        main, ["sign", "--key", str(key), "--suite", suite, str(example)]
+    )
+    assert signed.exit_code == 0, signed.output
+    path = tmp_path / "signed.json"
+    path.write_text(signed.stdout)
+
+    result = runner.invoke(main, ["verify", "--at", "2027-01-01T00:00:00Z", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(signed.stdout)["proof"]["cryptosuite"] == suite

@@ -127,4 +127,4 @@ def test_report_outcomes_with_reasons(app, seeded, varied_wallet):
     assert rows["SC2"][0] == "missing"
     # Failed credentials do not make the presentation itself fail.
     assert "Presentation verified" in page
-    assert "3 credential(s) in it failed a check of their own" in page
+    assert "3 credentials in it failed a check of their own" in page

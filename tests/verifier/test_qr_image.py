@@ -45,6 +45,14 @@ def test_text_file_rejected():
         read_qr_text(b"SP1:THIS IS TEXT, NOT AN IMAGE")
 
 
+@pytest.mark.parametrize("data", [b"", b"plain text"])
+def test_rejection_lists_every_format(data):
+    with pytest.raises(QrImageError) as raised:
+        read_qr_text(data)
+    for name in ("PNG", "JPEG", "GIF", "WebP", "BMP"):
+        assert name in str(raised.value)
+
+
 def test_unlisted_format_rejected():
     buffer = io.BytesIO()
     Image.new("L", (10, 10), 255).save(buffer, format="TIFF")

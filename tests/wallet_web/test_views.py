@@ -81,6 +81,22 @@ def test_credential_detail_page(client, seeded):
     assert seeded.documents["expiring"]["validUntil"] in page
 
 
+def test_credential_page_shows_qr_text(client, seeded):
+    from html import unescape
+
+    from credentials.qr_payload import decode_credential
+
+    sign_in(client, seeded.staff_email)
+    credential = seeded.staff_credentials["valid"]
+    page = client.get(f"/wallet/credentials/{credential}").get_data(as_text=True)
+
+    match = re.search(r'<textarea id="qr-text"[^>]*>([^<]*)</textarea>', page)
+    assert match is not None
+    text = unescape(match.group(1))
+    assert text.startswith("SP1:")
+    assert decode_credential(text) == seeded.documents["valid"]
+
+
 def test_other_holders_credential_is_404(client, seeded):
     sign_in(client, seeded.staff_email)
     other = seeded.other_staff_credential
