@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from workflows.definitions import Definition, bundled_definitions, load_definition
 from workflows.engine import check_subject_ref
-from workflows.errors import DefinitionInvalid, WorkflowError
+from workflows.errors import DefinitionInvalid, WorkflowError, count_errors
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -75,7 +75,7 @@ def validate_command(files: tuple[Path, ...]) -> None:
             definition = load_definition(path)
         except DefinitionInvalid as error:
             invalid += 1
-            click.echo(f"{path}: invalid, {len(error.errors)} errors")
+            click.echo(f"{path}: invalid, {count_errors(error.errors)}")
             for message in error.errors:
                 click.echo(f"  {message}")
             continue
@@ -105,7 +105,7 @@ def import_command(files: tuple[Path, ...]) -> None:
                 definitions.append((str(path), load_definition(path)))
             except DefinitionInvalid as error:
                 failed += 1
-                click.echo(f"{path}: rejected, {len(error.errors)} errors", err=True)
+                click.echo(f"{path}: rejected, {count_errors(error.errors)}", err=True)
                 for message in error.errors:
                     click.echo(f"  {message}", err=True)
     else:

@@ -364,6 +364,14 @@ def parse_definition(text: str, *, source: str = "definition") -> Definition:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
+        # PyYAML names a parsed string "<unicode string>" in its marks, so
+        # name the source instead, which is the file's path when read from one.
+        for mark in (
+            getattr(error, "context_mark", None),
+            getattr(error, "problem_mark", None),
+        ):
+            if mark is not None:
+                mark.name = source
         raise DefinitionInvalid([f"(YAML): {error}"], source=source) from None
     return compile_definition(document, source=source)
 

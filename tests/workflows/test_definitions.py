@@ -103,6 +103,9 @@ def test_validate_command_rejects_broken_yaml(tmp_path: Path):
 
     assert result.exit_code == 1
     assert "(YAML)" in result.output
+    assert "invalid, 1 error\n" in result.output
+    assert f'in "{path}", line 1' in result.output
+    assert "<unicode string>" not in result.output
 
 
 def test_bundled_definitions_are_valid():
