@@ -9,7 +9,12 @@ from typing import Any
 import click
 from sqlmodel import Session
 
-from workflows.definitions import Definition, bundled_definitions, load_definition
+from workflows.definitions import (
+    Definition,
+    bundled_definitions,
+    load_definition,
+    participant_roles,
+)
 from workflows.engine import check_subject_ref
 from workflows.errors import DefinitionInvalid, WorkflowError, count_errors
 
@@ -242,6 +247,7 @@ def start_command(
     workflows = _workflow_engine()
     try:
         check_subject_ref(subject_ref)
+        _check_slots(workflows.definition(definition_id), organisations)
         with Session(workflows.engine) as session:
             _check_organisations(session, list(organisations.values()))
         result = workflows.start(
@@ -256,6 +262,26 @@ def start_command(
         raise click.ClickException(str(error)) from None
     state = "started" if result.created else "already running"
     click.echo(f"{result.instance_id} {state}")
+
+
+def _check_slots(definition: Definition, organisations: dict[str, str]) -> None:
+    """Raise BadParameter naming the slots that --org misses or misnames."""
+    slots = list(definition.document["organisations"])
+    unknown = sorted(set(organisations) - set(slots))
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} is not an organisation slot of "
+            f"{definition.id!r}; its slots are {', '.join(slots)}",
+            param_hint="--org",
+        )
+    missing = [slot for slot in slots if slot not in organisations]
+    if missing:
+        example = " ".join(f"--org {slot}=SLUG" for slot in missing)
+        raise click.BadParameter(
+            f"no organisation given for the slot(s) {', '.join(missing)} of "
+            f"{definition.id!r}; pass one per slot, e.g. {example}",
+            param_hint="--org",
+        )
 
 
 @workflows_group.command("history")
@@ -310,16 +336,44 @@ def member_group() -> None:
 @member_group.command("add")
 @click.option("--account", "account_id", required=True, type=int, help="Account id.")
 @click.option("--org", "organisation", required=True, help="Organisation slug.")
-@click.option("--role", required=True, help="Role, e.g. rn, hca, nurse-in-charge.")
+@click.option(
+    "--role",
+    required=True,
+    help="Task role, as the definitions name it, e.g. registered-nurse, "
+    "healthcare-assistant, nurse-in-charge.",
+)
 @click.option("--team", help="Team or ward (default: every team).")
+@click.option(
+    "--allow-new-role",
+    is_flag=True,
+    help="Accept a role that no published definition or programme uses yet.",
+)
 def member_add_command(
-    account_id: int, organisation: str, role: str, team: str | None
+    account_id: int,
+    organisation: str,
+    role: str,
+    team: str | None,
+    allow_new_role: bool,
 ) -> None:
-    """Give an account a role at an organisation."""
+    """Give an account a role at an organisation.
+
+    The role must be one that a published definition's tasks or a programme
+    uses, because a misspelt role routes no task to the account; pass
+    --allow-new-role for a definition not yet published.
+    """
     from accounts.models import UserAccount
     from workflows.routing import add_membership
 
-    with Session(_workflow_engine().engine) as session:
+    workflows = _workflow_engine()
+    if not allow_new_role:
+        known = _known_roles(workflows)
+        if role not in known:
+            raise click.ClickException(
+                f"no published definition or programme uses the role {role!r}; "
+                f"the roles in use are {', '.join(sorted(known)) or 'none'}. "
+                "Pass --allow-new-role to add it anyway."
+            )
+    with Session(workflows.engine) as session:
         if session.get(UserAccount, account_id) is None:
             raise click.BadParameter(
                 f"no account has the id {account_id}; the demo prints its "
@@ -338,6 +392,18 @@ def member_add_command(
     click.echo(
         f"account {account_id} is {role} at {organisation} ({team or 'all teams'})"
     )
+
+
+def _known_roles(workflows: Any) -> set[str]:
+    """Return the task roles of every published definition version and the
+    roles of the training programmes."""
+    # Imported here because the programmes package builds on this one.
+    from programmes.roles import ROLE_LABELS
+
+    roles = set(ROLE_LABELS)
+    for row in workflows.definitions():
+        roles |= participant_roles(row.document)
+    return roles
 
 
 @member_group.command("move")

@@ -209,6 +209,17 @@ def rule_errors(document: dict[str, Any]) -> list[str]:
     return errors
 
 
+def participant_roles(document: dict[str, Any]) -> set[str]:
+    """Return the roles that the tasks and escalations of ``document`` name."""
+    roles: set[str] = set()
+    for _path, action in _walk(document.get("action") or [], "action"):
+        participants = [action.get("participant")] + [
+            step.get("participant") for step in action.get("escalation") or []
+        ]
+        roles.update(p["role"] for p in participants if p and "role" in p)
+    return roles
+
+
 def _recorded_members(
     action: dict[str, Any], forms: dict[str, Any]
 ) -> frozenset[str] | None:
