@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -442,17 +443,77 @@ def scheduler_command(poll_seconds: float, once: bool) -> None:
     """Run the workflow timer dispatcher as its own process.
 
     Several may run against PostgreSQL; run one against an SQLite file.
+    Prints one line when it starts and one when it stops; Ctrl+C or SIGTERM
+    stops it.
     """
     from workflows.dispatcher import Dispatcher
     from workflows.scheduler import WorkflowScheduler
 
-    dispatcher = Dispatcher(_workflow_engine())
+    workflows = _workflow_engine()
+    dispatcher = Dispatcher(workflows)
     if once:
         report = dispatcher.run_once()
         click.echo(f"fired {report.fired} timers, {report.failed} failed")
         return
+    url = workflows.engine.url
+    start_line = (
+        f"passport scheduler: firing due workflow timers in "
+        f"{_describe_database(url)} every {poll_seconds:g}s; Ctrl+C or SIGTERM "
+        "stops it."
+    )
+    lock = None
+    if url.get_backend_name() == "sqlite":
+        # Held until the process ends, so that a web process with the same
+        # data folder does not start its embedded dispatcher beside this one.
+        lock, notice = _take_sqlite_lock()
+        start_line += f" Run only one dispatcher per SQLite file: {notice}"
     scheduler = WorkflowScheduler(dispatcher, blocking=True, poll_seconds=poll_seconds)
+    # SIGTERM (from a service manager) stops the scheduler like Ctrl+C does,
+    # from the moment the start line tells the user how to stop it.
+    signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
     try:
+        click.echo(start_line)
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         scheduler.shutdown()
+    finally:
+        if lock is not None:
+            lock.close()
+    click.echo(f"passport scheduler: stopped after {scheduler.passes} passes.")
+
+
+def _describe_database(url: Any) -> str:
+    """Name the database kind and place, leaving out user, password and query."""
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite database {url.database or '(in memory)'}"
+    place = url.host or "localhost"
+    if url.port:
+        place += f":{url.port}"
+    return f"the {url.get_backend_name()} database {url.database} on {place}"
+
+
+def _take_sqlite_lock() -> tuple[Any, str]:
+    """Take the dispatcher lock of the data folder, and say what that shows.
+
+    :returns: the open lock file, or None when another process holds it, and
+        a sentence for the start line.
+    """
+    from passport.settings import data_dir_from_env
+    from workflows.service import LOCK_FILE, take_scheduler_lock
+
+    path = data_dir_from_env(dict(os.environ)) / LOCK_FILE
+    lock = take_scheduler_lock(path.parent)
+    if lock is None:
+        click.echo(
+            f"passport scheduler: warning: another process holds {path}, so a web "
+            "process (PASSPORT_SCHEDULER=embedded, the default on SQLite) or "
+            "another scheduler already fires these timers. Stop one of them, or "
+            "start the web process with PASSPORT_SCHEDULER=external.",
+            err=True,
+        )
+        return None, "another one is running (see the warning)."
+    return lock, (
+        f"this one holds {path}, so a web process with this data folder will not "
+        "start its own. A web process with another PASSPORT_DATA_DIR cannot be "
+        "detected, so set PASSPORT_SCHEDULER=external there."
+    )

@@ -1,3 +1,8 @@
+import os
+import signal
+import subprocess
+import sys
+
 from click.testing import CliRunner
 from sqlmodel import Session
 
@@ -6,6 +11,7 @@ from issuer.organisations import create_organisation
 from keys.store import KeyStore
 from passport.cli import main
 from passport.db import make_engine
+from workflows.service import take_scheduler_lock
 
 
 def add_organisations(engine, *slugs: str) -> None:
@@ -216,3 +222,60 @@ def test_member_add_rejects_unused_role(tmp_path, monkeypatch):
     help_words = help_words.replace("- ", "-")
     assert "e.g. registered-nurse, healthcare-assistant" in help_words
     assert " rn," not in help_words
+
+
+def _run_scheduler_until_started(tmp_path) -> tuple[str, str, int]:
+    """Start ``passport scheduler``, stop it with SIGTERM after its start line,
+    and return its output, error output and exit status."""
+    environment = {
+        **os.environ,
+        "PASSPORT_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'passport.db'}",
+    }
+    command = [sys.executable, "-c", "from passport.cli import main; main()"]
+    process = subprocess.Popen(
+        command + ["scheduler"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first_line = process.stdout.readline()
+    process.send_signal(signal.SIGTERM)
+    rest, errors = process.communicate(timeout=120)
+    return first_line + rest, errors, process.returncode
+
+
+def test_scheduler_prints_start_and_stop(tmp_path, monkeypatch):
+    init_database(tmp_path, monkeypatch)
+
+    output, errors, status = _run_scheduler_until_started(tmp_path)
+
+    assert status == 0, errors
+    lines = output.splitlines()
+    assert lines[0].startswith(
+        f"passport scheduler: firing due workflow timers in the SQLite database "
+        f"{tmp_path / 'passport.db'} every 2s; Ctrl+C or SIGTERM stops it."
+    )
+    assert "Run only one dispatcher per SQLite file" in lines[0]
+    assert "cannot be detected" in lines[0]
+    assert lines[-1].startswith("passport scheduler: stopped after")
+    assert "warning" not in errors
+
+
+def test_scheduler_warns_of_embedded_dispatcher(tmp_path, monkeypatch):
+    """The web process's embedded dispatcher holds the data folder's lock."""
+    init_database(tmp_path, monkeypatch)
+    web_lock = take_scheduler_lock(tmp_path)
+    assert web_lock is not None
+
+    try:
+        output, errors, status = _run_scheduler_until_started(tmp_path)
+    finally:
+        web_lock.close()
+
+    assert status == 0, errors
+    assert "warning: another process holds" in errors
+    assert "PASSPORT_SCHEDULER=external" in errors
+    assert "another one is running" in output
