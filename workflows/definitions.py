@@ -259,7 +259,7 @@ def _expressions(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def reference_errors(document: dict[str, Any]) -> list[str]:
-    """List the names conditions read that the definition does not provide.
+    """List the names that conditions and waits read but the definition lacks.
 
     A condition is evaluated over the instance variables: ``signals``, the
     start data the definition declares under ``startData``, and each step's
@@ -279,6 +279,20 @@ def reference_errors(document: dict[str, Any]) -> list[str]:
     errors: list[str] = []
     for path, text in _expressions(document):
         errors.extend(_unknown_names(path, text, scope))
+    start_fields = {item["id"] for item in document.get("startData") or []}
+    for path, action in _walk(document["action"], "action"):
+        # A wait counts from a date the instance was started with; a step's
+        # recorded values are an object, never a date.
+        origin = (
+            (action.get("timing") or {}).get("from")
+            if action["type"] == "wait"
+            else None
+        )
+        if origin is not None and origin not in start_fields:
+            errors.append(
+                f"{path}.timing.from: {origin!r} is not a start-data field of this "
+                "definition; declare it under startData"
+            )
     for name, form in forms.items():
         own: dict[str, frozenset[str] | None] = {
             item["id"]: None for item in form["fields"]
