@@ -268,15 +268,23 @@ def reference_errors(document: dict[str, Any]) -> list[str]:
     Only the parse trees are read; nothing is evaluated.
     """
     forms = document.get("forms") or {}
+    errors: list[str] = []
+    step_ids = {action["id"] for _path, action in _walk(document["action"], "action")}
     scope: dict[str, frozenset[str] | None] = {SIGNALS: None}
-    for item in document.get("startData") or []:
+    for index, item in enumerate(document.get("startData") or []):
+        # The engine stores signals and each step's values under these names,
+        # so start data of the same name could never be read.
+        if item["id"] == SIGNALS or item["id"] in step_ids:
+            errors.append(
+                f"startData[{index}].id: {item['id']!r} is already the name of "
+                "signals or a step; rename it"
+            )
         scope[item["id"]] = None
     for _path, action in _walk(document["action"], "action"):
         if action["type"] in ("sequence", "parallel", "wait"):
             continue
         scope[action["id"]] = _recorded_members(action, forms)
 
-    errors: list[str] = []
     for path, text in _expressions(document):
         errors.extend(_unknown_names(path, text, scope))
     start_fields = {item["id"] for item in document.get("startData") or []}

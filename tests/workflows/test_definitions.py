@@ -333,3 +333,23 @@ def test_conditions_may_name_what_the_runtime_provides():
         ).id
         == "unknown-names"
     )
+
+
+def test_start_data_named_like_a_step_rejected():
+    document = yaml.safe_load(UNKNOWN_NAMES)
+    document["startData"] = [
+        {"id": "checklist", "type": "text"},
+        {"id": "signals", "type": "text"},
+    ]
+
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_definition(yaml.safe_dump(document))
+
+    assert (
+        "startData[0].id: 'checklist' is already the name of signals or a step; "
+        "rename it" in caught.value.errors
+    )
+    assert (
+        "startData[1].id: 'signals' is already the name of signals or a step; "
+        "rename it" in caught.value.errors
+    )
