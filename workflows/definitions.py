@@ -268,39 +268,11 @@ def reference_errors(document: dict[str, Any]) -> list[str]:
     Only the parse trees are read; nothing is evaluated.
     """
     forms = document.get("forms") or {}
-    errors: list[str] = []
-    step_ids = {action["id"] for _path, action in _walk(document["action"], "action")}
-    scope: dict[str, frozenset[str] | None] = {SIGNALS: None}
-    for index, item in enumerate(document.get("startData") or []):
-        # The engine stores signals and each step's values under these names,
-        # so start data of the same name could never be read.
-        if item["id"] == SIGNALS or item["id"] in step_ids:
-            errors.append(
-                f"startData[{index}].id: {item['id']!r} is already the name of "
-                "signals or a step; rename it"
-            )
-        scope[item["id"]] = None
-    for _path, action in _walk(document["action"], "action"):
-        if action["type"] in ("sequence", "parallel", "wait"):
-            continue
-        scope[action["id"]] = _recorded_members(action, forms)
-
+    errors = _start_data_errors(document)
+    scope = _variable_scope(document, forms)
     for path, text in _expressions(document):
         errors.extend(_unknown_names(path, text, scope))
-    start_fields = {item["id"] for item in document.get("startData") or []}
-    for path, action in _walk(document["action"], "action"):
-        # A wait counts from a date the instance was started with; a step's
-        # recorded values are an object, never a date.
-        origin = (
-            (action.get("timing") or {}).get("from")
-            if action["type"] == "wait"
-            else None
-        )
-        if origin is not None and origin not in start_fields:
-            errors.append(
-                f"{path}.timing.from: {origin!r} is not a start-data field of this "
-                "definition; declare it under startData"
-            )
+    errors.extend(_wait_origin_errors(document))
     for name, form in forms.items():
         own: dict[str, frozenset[str] | None] = {
             item["id"]: None for item in form["fields"]
@@ -309,6 +281,48 @@ def reference_errors(document: dict[str, Any]) -> list[str]:
             path = f"forms.{name}.scores.{score}"
             errors.extend(_unknown_names(path, text, {**scope, **own}))
             own[score] = None
+    return errors
+
+
+def _variable_scope(
+    document: dict[str, Any], forms: dict[str, Any]
+) -> dict[str, frozenset[str] | None]:
+    """Map each instance variable name to the members it may have (None: any)."""
+    scope: dict[str, frozenset[str] | None] = {SIGNALS: None}
+    for item in document.get("startData") or []:
+        scope[item["id"]] = None
+    for _path, action in _walk(document["action"], "action"):
+        if action["type"] not in ("sequence", "parallel", "wait"):
+            scope[action["id"]] = _recorded_members(action, forms)
+    return scope
+
+
+def _start_data_errors(document: dict[str, Any]) -> list[str]:
+    # The engine stores signals and each step's values under these names, so
+    # start data of the same name could never be read.
+    step_ids = {action["id"] for _path, action in _walk(document["action"], "action")}
+    return [
+        f"startData[{index}].id: {item['id']!r} is already the name of signals "
+        "or a step; rename it"
+        for index, item in enumerate(document.get("startData") or [])
+        if item["id"] == SIGNALS or item["id"] in step_ids
+    ]
+
+
+def _wait_origin_errors(document: dict[str, Any]) -> list[str]:
+    # A wait counts from a date the instance was started with, because a
+    # step's recorded values are an object, never a date.
+    start_fields = {item["id"] for item in document.get("startData") or []}
+    errors = []
+    for path, action in _walk(document["action"], "action"):
+        if action["type"] != "wait":
+            continue
+        origin = action["timing"].get("from")
+        if origin is not None and origin not in start_fields:
+            errors.append(
+                f"{path}.timing.from: {origin!r} is not a start-data field of this "
+                "definition; declare it under startData"
+            )
     return errors
 
 
