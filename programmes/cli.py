@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import click
 
 from programmes.errors import FrameworkInvalid, NotFound
+from workflows.errors import count_errors
 
 if TYPE_CHECKING:
     from passport.app import Platform
@@ -76,7 +77,7 @@ def validate_command(files: tuple[Path, ...]) -> None:
             framework = load_framework(path)
         except FrameworkInvalid as error:
             invalid += 1
-            click.echo(f"{path}: invalid, {len(error.errors)} errors")
+            click.echo(f"{path}: invalid, {count_errors(error.errors)}")
             for message in error.errors:
                 click.echo(f"  {message}")
             continue

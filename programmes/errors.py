@@ -13,6 +13,8 @@ Each message names the value and what to do instead, so the CLI and the
 pages show it as it is.
 """
 
+from workflows.errors import count_errors
+
 
 class ProgrammeError(Exception):
     """A request the programme cannot carry out as given."""
@@ -24,7 +26,7 @@ class FrameworkInvalid(ProgrammeError):
     def __init__(self, errors: list[str], *, source: str = "framework") -> None:
         self.errors = errors
         listing = "\n".join(f"  {error}" for error in errors)
-        super().__init__(f"{source} is invalid ({len(errors)} errors):\n{listing}")
+        super().__init__(f"{source} is invalid ({count_errors(errors)}):\n{listing}")
 
 
 class NotFound(ProgrammeError):

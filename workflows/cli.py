@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,14 @@ from typing import Any
 import click
 from sqlmodel import Session
 
-from workflows.definitions import Definition, bundled_definitions, load_definition
+from workflows.definitions import (
+    Definition,
+    bundled_definitions,
+    load_definition,
+    participant_roles,
+)
 from workflows.engine import check_subject_ref
-from workflows.errors import DefinitionInvalid, WorkflowError
+from workflows.errors import DefinitionInvalid, WorkflowError, count_errors
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -75,7 +81,7 @@ def validate_command(files: tuple[Path, ...]) -> None:
             definition = load_definition(path)
         except DefinitionInvalid as error:
             invalid += 1
-            click.echo(f"{path}: invalid, {len(error.errors)} errors")
+            click.echo(f"{path}: invalid, {count_errors(error.errors)}")
             for message in error.errors:
                 click.echo(f"  {message}")
             continue
@@ -105,7 +111,7 @@ def import_command(files: tuple[Path, ...]) -> None:
                 definitions.append((str(path), load_definition(path)))
             except DefinitionInvalid as error:
                 failed += 1
-                click.echo(f"{path}: rejected, {len(error.errors)} errors", err=True)
+                click.echo(f"{path}: rejected, {count_errors(error.errors)}", err=True)
                 for message in error.errors:
                     click.echo(f"  {message}", err=True)
     else:
@@ -242,6 +248,7 @@ def start_command(
     workflows = _workflow_engine()
     try:
         check_subject_ref(subject_ref)
+        _check_slots(workflows.definition(definition_id), organisations)
         with Session(workflows.engine) as session:
             _check_organisations(session, list(organisations.values()))
         result = workflows.start(
@@ -256,6 +263,26 @@ def start_command(
         raise click.ClickException(str(error)) from None
     state = "started" if result.created else "already running"
     click.echo(f"{result.instance_id} {state}")
+
+
+def _check_slots(definition: Definition, organisations: dict[str, str]) -> None:
+    """Raise BadParameter naming the slots that --org misses or misnames."""
+    slots = list(definition.document["organisations"])
+    unknown = sorted(set(organisations) - set(slots))
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} is not an organisation slot of "
+            f"{definition.id!r}; its slots are {', '.join(slots)}",
+            param_hint="--org",
+        )
+    missing = [slot for slot in slots if slot not in organisations]
+    if missing:
+        example = " ".join(f"--org {slot}=SLUG" for slot in missing)
+        raise click.BadParameter(
+            f"no organisation given for the slot(s) {', '.join(missing)} of "
+            f"{definition.id!r}; pass one per slot, e.g. {example}",
+            param_hint="--org",
+        )
 
 
 @workflows_group.command("history")
@@ -310,16 +337,44 @@ def member_group() -> None:
 @member_group.command("add")
 @click.option("--account", "account_id", required=True, type=int, help="Account id.")
 @click.option("--org", "organisation", required=True, help="Organisation slug.")
-@click.option("--role", required=True, help="Role, e.g. rn, hca, nurse-in-charge.")
+@click.option(
+    "--role",
+    required=True,
+    help="Task role, as the definitions name it, e.g. registered-nurse, "
+    "healthcare-assistant, nurse-in-charge.",
+)
 @click.option("--team", help="Team or ward (default: every team).")
+@click.option(
+    "--allow-new-role",
+    is_flag=True,
+    help="Accept a role that no published definition or programme uses yet.",
+)
 def member_add_command(
-    account_id: int, organisation: str, role: str, team: str | None
+    account_id: int,
+    organisation: str,
+    role: str,
+    team: str | None,
+    allow_new_role: bool,
 ) -> None:
-    """Give an account a role at an organisation."""
+    """Give an account a role at an organisation.
+
+    The role must be one that a published definition's tasks or a programme
+    uses, because a misspelt role routes no task to the account; pass
+    --allow-new-role for a definition not yet published.
+    """
     from accounts.models import UserAccount
     from workflows.routing import add_membership
 
-    with Session(_workflow_engine().engine) as session:
+    workflows = _workflow_engine()
+    if not allow_new_role:
+        known = _known_roles(workflows)
+        if role not in known:
+            raise click.ClickException(
+                f"no published definition or programme uses the role {role!r}; "
+                f"the roles in use are {', '.join(sorted(known)) or 'none'}. "
+                "Pass --allow-new-role to add it anyway."
+            )
+    with Session(workflows.engine) as session:
         if session.get(UserAccount, account_id) is None:
             raise click.BadParameter(
                 f"no account has the id {account_id}; the demo prints its "
@@ -338,6 +393,18 @@ def member_add_command(
     click.echo(
         f"account {account_id} is {role} at {organisation} ({team or 'all teams'})"
     )
+
+
+def _known_roles(workflows: Any) -> set[str]:
+    """Return the task roles of every published definition version and the
+    roles of the training programmes."""
+    # Imported here because the programmes package builds on this one.
+    from programmes.roles import ROLE_LABELS
+
+    roles = set(ROLE_LABELS)
+    for row in workflows.definitions():
+        roles |= participant_roles(row.document)
+    return roles
 
 
 @member_group.command("move")
@@ -376,17 +443,77 @@ def scheduler_command(poll_seconds: float, once: bool) -> None:
     """Run the workflow timer dispatcher as its own process.
 
     Several may run against PostgreSQL; run one against an SQLite file.
+    Prints one line when it starts and one when it stops; Ctrl+C or SIGTERM
+    stops it.
     """
     from workflows.dispatcher import Dispatcher
     from workflows.scheduler import WorkflowScheduler
 
-    dispatcher = Dispatcher(_workflow_engine())
+    workflows = _workflow_engine()
+    dispatcher = Dispatcher(workflows)
     if once:
         report = dispatcher.run_once()
         click.echo(f"fired {report.fired} timers, {report.failed} failed")
         return
+    url = workflows.engine.url
+    start_line = (
+        f"passport scheduler: firing due workflow timers in "
+        f"{_describe_database(url)} every {poll_seconds:g}s; Ctrl+C or SIGTERM "
+        "stops it."
+    )
+    lock = None
+    if url.get_backend_name() == "sqlite":
+        # Held until the process ends, so that a web process with the same
+        # data folder does not start its embedded dispatcher beside this one.
+        lock, notice = _take_sqlite_lock()
+        start_line += f" Run only one dispatcher per SQLite file: {notice}"
     scheduler = WorkflowScheduler(dispatcher, blocking=True, poll_seconds=poll_seconds)
+    # SIGTERM (from a service manager) stops the scheduler like Ctrl+C does,
+    # from the moment the start line tells the user how to stop it.
+    signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
     try:
+        click.echo(start_line)
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         scheduler.shutdown()
+    finally:
+        if lock is not None:
+            lock.close()
+    click.echo(f"passport scheduler: stopped after {scheduler.passes} passes.")
+
+
+def _describe_database(url: Any) -> str:
+    """Name the database kind and place, leaving out user, password and query."""
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite database {url.database or '(in memory)'}"
+    place = url.host or "localhost"
+    if url.port:
+        place += f":{url.port}"
+    return f"the {url.get_backend_name()} database {url.database} on {place}"
+
+
+def _take_sqlite_lock() -> tuple[Any, str]:
+    """Take the dispatcher lock of the data folder, and say what that shows.
+
+    :returns: the open lock file, or None when another process holds it, and
+        a sentence for the start line.
+    """
+    from passport.settings import data_dir_from_env
+    from workflows.service import LOCK_FILE, take_scheduler_lock
+
+    path = data_dir_from_env(dict(os.environ)) / LOCK_FILE
+    lock = take_scheduler_lock(path.parent)
+    if lock is None:
+        click.echo(
+            f"passport scheduler: warning: another process holds {path}, so a web "
+            "process (PASSPORT_SCHEDULER=embedded, the default on SQLite) or "
+            "another scheduler already fires these timers. Stop one of them, or "
+            "start the web process with PASSPORT_SCHEDULER=external.",
+            err=True,
+        )
+        return None, "another one is running (see the warning)."
+    return lock, (
+        f"this one holds {path}, so a web process with this data folder will not "
+        "start its own. A web process with another PASSPORT_DATA_DIR cannot be "
+        "detected, so set PASSPORT_SCHEDULER=external there."
+    )

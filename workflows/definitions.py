@@ -24,9 +24,12 @@ from jsonschema.exceptions import ValidationError
 
 from workflows.durations import is_duration
 from workflows.errors import DefinitionInvalid, ExpressionFailed
-from workflows.expressions import compile_expression
+from workflows.expressions import compile_expression, references
 
 ROOT = "$root"
+SIGNALS = "signals"
+"""The instance variable that counts the signals received, e.g.
+``"discharged" in signals``."""
 BLOCK_KINDS = frozenset({"sequence", "parallel", "decision", "repeat"})
 WAITING_KINDS = frozenset({"task", "handoff"})
 
@@ -202,7 +205,148 @@ def rule_errors(document: dict[str, Any]) -> list[str]:
             )
         seen.setdefault(action_id, path)
         errors.extend(_action_errors(path, action, forms, tables, slots))
+    errors.extend(reference_errors(document))
     return errors
+
+
+def participant_roles(document: dict[str, Any]) -> set[str]:
+    """Return the roles that the tasks and escalations of ``document`` name."""
+    roles: set[str] = set()
+    for _path, action in _walk(document.get("action") or [], "action"):
+        participants = [action.get("participant")] + [
+            step.get("participant") for step in action.get("escalation") or []
+        ]
+        roles.update(p["role"] for p in participants if p and "role" in p)
+    return roles
+
+
+def _recorded_members(
+    action: dict[str, Any], forms: dict[str, Any]
+) -> frozenset[str] | None:
+    """Return the names a step records under its id, or None when any may be.
+
+    The runtime stores a task's or handoff's form values and scores, a
+    decision's score value and band, and a repeat's round count; a call
+    stores the called definition's variables, which this one cannot know.
+    """
+    kind = action["type"]
+    if kind in WAITING_KINDS:
+        form = forms.get(action["form"]) if "form" in action else None
+        if form is None:
+            return frozenset() if kind == "task" else None
+        return frozenset(
+            [item["id"] for item in form["fields"]] + list(form.get("scores") or {})
+        )
+    if kind == "decision":
+        return frozenset({"value", "band"} if "scoreTable" in action else ())
+    if kind == "repeat":
+        return frozenset({"iteration"})
+    if kind == "call":
+        return None
+    raise KeyError(kind)
+
+
+def _expressions(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(path, text)`` for every condition, input and until."""
+    for path, action in _walk(document["action"], "action"):
+        if "input" in action:
+            yield f"{path}.input", action["input"]
+        if "until" in action:
+            yield f"{path}.until", action["until"]
+        for index, branch in enumerate(action.get("branch") or []):
+            if "condition" in branch:
+                yield f"{path}.branch[{index}].condition", branch["condition"]
+
+
+def reference_errors(document: dict[str, Any]) -> list[str]:
+    """List the names that conditions and waits read but the definition lacks.
+
+    A condition is evaluated over the instance variables: ``signals``, the
+    start data the definition declares under ``startData``, and each step's
+    recorded values under the step's id (see :func:`_recorded_members`). A
+    form's scores also read the form's own fields and the scores above them.
+    Only the parse trees are read; nothing is evaluated.
+    """
+    forms = document.get("forms") or {}
+    errors = _start_data_errors(document)
+    scope = _variable_scope(document, forms)
+    for path, text in _expressions(document):
+        errors.extend(_unknown_names(path, text, scope))
+    errors.extend(_wait_origin_errors(document))
+    for name, form in forms.items():
+        own: dict[str, frozenset[str] | None] = {
+            item["id"]: None for item in form["fields"]
+        }
+        for score, text in (form.get("scores") or {}).items():
+            path = f"forms.{name}.scores.{score}"
+            errors.extend(_unknown_names(path, text, {**scope, **own}))
+            own[score] = None
+    return errors
+
+
+def _variable_scope(
+    document: dict[str, Any], forms: dict[str, Any]
+) -> dict[str, frozenset[str] | None]:
+    """Map each instance variable name to the members it may have (None: any)."""
+    scope: dict[str, frozenset[str] | None] = {SIGNALS: None}
+    for item in document.get("startData") or []:
+        scope[item["id"]] = None
+    for _path, action in _walk(document["action"], "action"):
+        if action["type"] not in ("sequence", "parallel", "wait"):
+            scope[action["id"]] = _recorded_members(action, forms)
+    return scope
+
+
+def _start_data_errors(document: dict[str, Any]) -> list[str]:
+    # The engine stores signals and each step's values under these names, so
+    # start data of the same name could never be read.
+    step_ids = {action["id"] for _path, action in _walk(document["action"], "action")}
+    return [
+        f"startData[{index}].id: {item['id']!r} is already the name of signals "
+        "or a step; rename it"
+        for index, item in enumerate(document.get("startData") or [])
+        if item["id"] == SIGNALS or item["id"] in step_ids
+    ]
+
+
+def _wait_origin_errors(document: dict[str, Any]) -> list[str]:
+    # A wait counts from a date the instance was started with, because a
+    # step's recorded values are an object, never a date.
+    start_fields = {item["id"] for item in document.get("startData") or []}
+    errors = []
+    for path, action in _walk(document["action"], "action"):
+        if action["type"] != "wait":
+            continue
+        origin = action["timing"].get("from")
+        if origin is not None and origin not in start_fields:
+            errors.append(
+                f"{path}.timing.from: {origin!r} is not a start-data field of this "
+                "definition; declare it under startData"
+            )
+    return errors
+
+
+def _unknown_names(
+    path: str, text: str, scope: dict[str, frozenset[str] | None]
+) -> Iterator[str]:
+    try:
+        found = references(text)
+    except ExpressionFailed:
+        return  # the schema check already reports text that is not CEL
+    for name, member in found:
+        if name not in scope:
+            yield (
+                f"{path}: {text!r} refers to {name!r}, which is not a step, "
+                f"start-data field or variable of this definition"
+            )
+            continue
+        members = scope[name]
+        if member is not None and members is not None and member not in members:
+            known = ", ".join(sorted(members)) or "nothing"
+            yield (
+                f"{path}: {text!r} refers to {name}.{member}, but step {name!r} "
+                f"records no {member!r} (it records {known})"
+            )
 
 
 def _action_errors(
@@ -267,6 +411,14 @@ def parse_definition(text: str, *, source: str = "definition") -> Definition:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
+        # PyYAML names a parsed string "<unicode string>" in its marks, so
+        # name the source instead, which is the file's path when read from one.
+        for mark in (
+            getattr(error, "context_mark", None),
+            getattr(error, "problem_mark", None),
+        ):
+            if mark is not None:
+                mark.name = source
         raise DefinitionInvalid([f"(YAML): {error}"], source=source) from None
     return compile_definition(document, source=source)
 

@@ -17,6 +17,11 @@
 """
 
 
+def count_errors(errors: list[str]) -> str:
+    """Return ``"1 error"`` or ``"N errors"`` for a list of error messages."""
+    return f"{len(errors)} error" if len(errors) == 1 else f"{len(errors)} errors"
+
+
 class WorkflowError(Exception):
     """Base class of every error the workflow engine raises."""
 
@@ -27,7 +32,7 @@ class DefinitionInvalid(WorkflowError):
     def __init__(self, errors: list[str], *, source: str = "definition") -> None:
         self.errors = errors
         listing = "\n".join(f"  {error}" for error in errors)
-        super().__init__(f"{source} is invalid ({len(errors)} errors):\n{listing}")
+        super().__init__(f"{source} is invalid ({count_errors(errors)}):\n{listing}")
 
 
 class DefinitionConflict(WorkflowError):

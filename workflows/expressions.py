@@ -126,3 +126,83 @@ def to_python(value: Any) -> Any:
 def _short_message(error: Exception) -> str:
     message = str(error.args[0]) if error.args else str(error)
     return _ACTIVATION_DUMP.sub("", message).splitlines()[0][:300]
+
+
+# Names CEL itself gives a meaning: its type names, which an expression may
+# compare against, e.g. ``type(x) == int``.
+CEL_TYPE_NAMES = frozenset(
+    {"bool", "bytes", "double", "int", "list", "map", "null_type", "string"}
+    | {"type", "uint"}
+)
+# Macros whose first argument names a variable bound over the other ones,
+# e.g. ``items.all(x, x > 0)``.
+_BINDING_MACROS = frozenset({"all", "exists", "exists_one", "filter", "map"})
+
+
+def references(text: str) -> list[tuple[str, str | None]]:
+    """List the variables ``text`` reads, read from its parse tree only.
+
+    Each reference is ``(name, member)``: ``("checklist", "syncope")`` for
+    ``checklist.syncope`` and ``("signals", None)`` for a bare ``signals``.
+    Function names, CEL type names and the variables a macro binds (the ``x``
+    of ``list.all(x, x > 0)``) are left out. Nothing is evaluated.
+
+    :raises ExpressionFailed: when ``text`` is not valid CEL.
+    """
+    compile_expression(text)
+    tree = _ENVIRONMENT.compile(text)
+    found: list[tuple[str, str | None]] = []
+    bound: set[str] = set()
+    dotted: set[int] = set()
+    pending: list[Any] = [tree]
+    while pending:
+        node = pending.pop()
+        children = getattr(node, "children", None)
+        if children is None:
+            continue
+        kind = node.data
+        if kind == "member_dot_arg" and str(children[1]) in _BINDING_MACROS:
+            first = _first_argument(children[2]) if len(children) > 2 else None
+            if first is not None:
+                bound.add(first)
+        if kind == "member_dot":
+            base = _plain_identifier(children[0])
+            if base is not None:
+                found.append((base, str(children[1])))
+                dotted.add(id(children[0]))
+        if kind == "member" and id(node) not in dotted:
+            base = _plain_identifier(node)
+            if base is not None:
+                found.append((base, None))
+        pending.extend(reversed(children))
+    unique: list[tuple[str, str | None]] = []
+    for name, member in found:
+        if name in bound or name in CEL_TYPE_NAMES:
+            continue
+        if (name, member) not in unique:
+            unique.append((name, member))
+    return unique
+
+
+def _plain_identifier(member: Any) -> str | None:
+    """Return ``a`` when ``member`` is the bare identifier ``a``, else None."""
+    children = getattr(member, "children", None)
+    if getattr(member, "data", None) != "member" or not children:
+        return None
+    primary = children[0]
+    if getattr(primary, "data", None) != "primary" or not primary.children:
+        return None
+    inner = primary.children[0]
+    if getattr(inner, "data", None) in ("ident", "dot_ident"):
+        return str(inner.children[0])
+    return None
+
+
+def _first_argument(exprlist: Any) -> str | None:
+    """Return the identifier a macro's first argument names, if it is one."""
+    node = exprlist.children[0] if getattr(exprlist, "children", None) else None
+    # A bare identifier is a chain of single-child trees down to ``member``.
+    while node is not None and getattr(node, "data", None) != "member":
+        children = getattr(node, "children", None)
+        node = children[0] if children and len(children) == 1 else None
+    return _plain_identifier(node) if node is not None else None

@@ -63,7 +63,7 @@ def start_embedded_scheduler(app: Flask) -> None:
         from workflows.dispatcher import Dispatcher
         from workflows.scheduler import WorkflowScheduler
 
-        lock = _take_lock(platform(app).settings.data_dir / LOCK_FILE)
+        lock = take_scheduler_lock(platform(app).settings.data_dir)
         if lock is None:
             app.extensions[SCHEDULER_EXTENSION] = None
             logger.info("workflow timers dispatched by another process")
@@ -75,7 +75,13 @@ def start_embedded_scheduler(app: Flask) -> None:
         logger.info("workflow timers dispatched in the web process %s", os.getpid())
 
 
-def _take_lock(path: Path) -> IO[str] | None:
+def take_scheduler_lock(data_dir: Path) -> IO[str] | None:
+    """Take the machine's dispatcher lock in ``data_dir`` without waiting.
+
+    :returns: the open lock file, which holds the lock until it is closed or
+        the process ends, or None when another process holds the lock.
+    """
+    path = data_dir / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a")  # held open for as long as the lock is needed
     try:

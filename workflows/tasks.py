@@ -181,35 +181,117 @@ class TimelineEntry:
 
 def timeline(workflows: WorkflowEngine, subject_ref: str) -> list[TimelineEntry]:
     """List every audit event of every instance for one pseudonymous patient
-    reference, oldest first."""
+    reference, oldest first.
+
+    Recorded values show their form field's label and the value in words,
+    and the actor is the account's display name, for the signed-in staff who
+    may see this patient.
+    """
+    from accounts.models import UserAccount
+
     with Session(workflows.engine) as session:
         rows = session.exec(
-            select(WorkflowEvent, WorkflowInstance.definition_id)
+            select(WorkflowEvent, WorkflowInstance.definition_id, WorkflowDefinition)
             .join(
                 WorkflowInstance,
                 col(WorkflowInstance.id) == col(WorkflowEvent.instance_id),
             )
+            .join(
+                WorkflowDefinition,
+                col(WorkflowDefinition.id) == col(WorkflowInstance.definition_pk),
+            )
             .where(WorkflowInstance.subject_ref == subject_ref)
             .order_by(col(WorkflowEvent.at), col(WorkflowEvent.id))
         ).all()
-    return [
-        TimelineEntry(
-            at=event.at,
-            protocol=definition_id,
-            kind=event.kind,
-            actor=event.actor,
-            step=(event.data or {}).get("step"),
-            summary=_summarise(event),
+        account_ids = {
+            int(event.actor.removeprefix(ACCOUNT_ACTOR))
+            for event, _, _ in rows
+            if event.actor.startswith(ACCOUNT_ACTOR)
+            and event.actor.removeprefix(ACCOUNT_ACTOR).isdigit()
+        }
+        names = {
+            f"{ACCOUNT_ACTOR}{account_id}": name
+            for account_id, name in session.exec(
+                select(UserAccount.id, UserAccount.display_name).where(
+                    col(UserAccount.id).in_(account_ids)
+                )
+            )
+        }
+    fields_by_definition: dict[int | None, dict[str, dict[str, Any]]] = {}
+    entries = []
+    for event, definition_id, definition in rows:
+        if definition.id not in fields_by_definition:
+            fields_by_definition[definition.id] = _step_fields(definition.document)
+        step = (event.data or {}).get("step")
+        fields = fields_by_definition[definition.id].get(step, {}) if step else {}
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                protocol=definition_id,
+                kind=event.kind,
+                actor=names.get(event.actor, _actor_label(event.actor)),
+                step=step,
+                summary=_summarise(event, fields),
+            )
         )
-        for event, definition_id in rows
-    ]
+    return entries
 
 
-def _summarise(event: WorkflowEvent) -> str:
+ACCOUNT_ACTOR = "account:"
+"""The prefix of an event actor that is a staff account (``account:7``)."""
+
+
+def _actor_label(actor: str) -> str:
+    if actor == "system":
+        return "System"
+    if actor.startswith(ACCOUNT_ACTOR):
+        return "Deleted account"  # the account row is gone, so no name is known
+    return actor
+
+
+def _step_fields(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Map each step id of ``document`` with a form to that form's fields by id."""
+    forms = document.get("forms") or {}
+    steps: dict[str, dict[str, Any]] = {}
+    pending = list(document.get("action") or [])
+    while pending:
+        action = pending.pop()
+        pending.extend(action.get("action") or [])
+        for branch in action.get("branch") or []:
+            pending.extend(branch.get("action") or [])
+        form = forms.get(action.get("form"))
+        if form is not None:
+            steps[action["id"]] = {field["id"]: field for field in form["fields"]}
+    return steps
+
+
+def _field_label(name: str, field: dict[str, Any] | None) -> str:
+    # The task page labels fields the same way.
+    label = (field or {}).get("label")
+    return str(label) if label else name.replace("_", " ").capitalize()
+
+
+def _value_in_words(value: Any, field: dict[str, Any] | None) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None or value == "":
+        return "not recorded"
+    if (field or {}).get("type") == "choice":
+        return str(value).replace("-", " ")
+    unit = (field or {}).get("unit")
+    return f"{value} {unit}" if unit else str(value)
+
+
+def _summarise(event: WorkflowEvent, fields: dict[str, dict[str, Any]]) -> str:
     data = event.data or {}
     if "values" in data:
-        return ", ".join(
-            f"{key} {value}" for key, value in sorted(data["values"].items())
+        # Fields in the form's order, then the scores, which are not fields.
+        names = [name for name in fields if name in data["values"]]
+        names += sorted(name for name in data["values"] if name not in fields)
+        return "; ".join(
+            f"{_field_label(name, fields.get(name))}: "
+            f"{_value_in_words(data['values'][name], fields.get(name))}"
+            for name in names
         )
     if "band" in data:
         return f"score {data.get('value')}: {data['band']}"

@@ -103,6 +103,9 @@ def test_validate_command_rejects_broken_yaml(tmp_path: Path):
 
     assert result.exit_code == 1
     assert "(YAML)" in result.output
+    assert "invalid, 1 error\n" in result.output
+    assert f'in "{path}", line 1' in result.output
+    assert "<unicode string>" not in result.output
 
 
 def test_bundled_definitions_are_valid():
@@ -259,3 +262,94 @@ def test_deeply_nested_variables_fail_cleanly():
         evaluate("size(data) == 1", {"data": nested})
 
     assert "nest too deeply" in str(caught.value)
+
+
+UNKNOWN_NAMES = """
+id: unknown-names
+version: 1
+title: Unknown names
+sources: [{title: Test, url: "https://example.org/test"}]
+organisations: [hospital]
+forms:
+  falls:
+    fields: [{id: syncope, type: boolean}, {id: score, type: integer}]
+    scores: {double: "score * 2", bad: "score + nosuchfield"}
+action:
+  - id: checklist
+    type: task
+    title: Checklist
+    participant: {role: rn, organisation: hospital}
+    form: falls
+  - id: pick
+    type: decision
+    branch:
+      - condition: nosuchnode.x > 3
+        action: [{id: later, type: wait, timing: {duration: PT1H}}]
+      - condition: checklist.no_such_field
+      - otherwise: true
+"""
+
+
+def test_conditions_naming_unknown_steps_or_fields_rejected(tmp_path: Path):
+    """Names are checked from the parse tree when the definition is validated,
+    not when an instance reaches the condition."""
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_definition(UNKNOWN_NAMES)
+
+    assert caught.value.errors == [
+        "action[1].branch[0].condition: 'nosuchnode.x > 3' refers to "
+        "'nosuchnode', which is not a step, start-data field or variable of "
+        "this definition",
+        "action[1].branch[1].condition: 'checklist.no_such_field' refers to "
+        "checklist.no_such_field, but step 'checklist' records no "
+        "'no_such_field' (it records bad, double, score, syncope)",
+        "forms.falls.scores.bad: 'score + nosuchfield' refers to 'nosuchfield', "
+        "which is not a step, start-data field or variable of this definition",
+    ]
+    path = tmp_path / "unknown.yaml"
+    path.write_text(UNKNOWN_NAMES)
+    result = CliRunner().invoke(main, ["workflows", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "invalid, 3 errors" in result.output
+    assert "refers to 'nosuchnode'" in result.output
+
+
+def test_conditions_may_name_what_the_runtime_provides():
+    """Step values, start data, signals, macro variables and CEL type names."""
+    document = yaml.safe_load(UNKNOWN_NAMES)
+    document["forms"]["falls"]["scores"]["bad"] = "double + syncope.size()"
+    document["startData"] = [{"id": "ward_kind", "type": "text"}]
+    document["action"][1]["branch"][0]["condition"] = (
+        'checklist.score > 3 && "discharged" in signals && ward_kind == "acute"'
+        " && [1, 2].all(x, x > 0) && type(checklist.score) == int"
+    )
+    document["action"][1]["branch"][1]["condition"] = "has(checklist.syncope)"
+
+    assert (
+        definition(
+            "unknown-names",
+            document["action"],
+            **{key: document[key] for key in ("forms", "startData")},
+        ).id
+        == "unknown-names"
+    )
+
+
+def test_start_data_named_like_a_step_rejected():
+    document = yaml.safe_load(UNKNOWN_NAMES)
+    document["startData"] = [
+        {"id": "checklist", "type": "text"},
+        {"id": "signals", "type": "text"},
+    ]
+
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_definition(yaml.safe_dump(document))
+
+    assert (
+        "startData[0].id: 'checklist' is already the name of signals or a step; "
+        "rename it" in caught.value.errors
+    )
+    assert (
+        "startData[1].id: 'signals' is already the name of signals or a step; "
+        "rename it" in caught.value.errors
+    )

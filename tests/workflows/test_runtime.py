@@ -89,11 +89,16 @@ def test_score_band_table_chooses_branch(workflows, nurse):
 
 
 def test_failing_condition_puts_instance_on_hold(workflows, nurse):
+    """Validation cannot know which optional fields a nurse leaves empty, so a
+    condition on one fails only when the instance reaches it."""
+    optional = {
+        "fields": [{"id": "missing_field", "type": "integer", "required": False}]
+    }
     workflows.publish(
         definition(
             "broken-condition",
             [
-                task("assess"),
+                task("assess", form="optional"),
                 {
                     "id": "check",
                     "type": "decision",
@@ -106,6 +111,7 @@ def test_failing_condition_puts_instance_on_hold(workflows, nurse):
                     ],
                 },
             ],
+            forms={"optional": optional},
         )
     )
     instance_id = start(workflows, "broken-condition")

@@ -45,8 +45,11 @@ REVIEW = [
 ]
 
 
+START_DATA = [{"id": "start_date", "label": "Start date", "type": "text"}]
+
+
 def test_wait_counts_from_start_date(workflows, clock):
-    workflows.publish(definition("review", REVIEW))
+    workflows.publish(definition("review", REVIEW, startData=START_DATA))
     start_date = (START + timedelta(days=10)).date().isoformat()
 
     start(workflows, "review", key="learner-1", data={"start_date": start_date})
@@ -56,7 +59,7 @@ def test_wait_counts_from_start_date(workflows, clock):
 
 
 def test_reminders_then_escalation(workflows, clock):
-    workflows.publish(definition("review", REVIEW))
+    workflows.publish(definition("review", REVIEW, startData=START_DATA))
     start(workflows, "review", key="learner-1", data={"start_date": "2026-03-02"})
     dispatcher = Dispatcher(workflows)
 
@@ -92,7 +95,7 @@ def test_past_reminder_is_skipped(workflows, clock):
 
 
 def test_bad_start_date_holds_instance(workflows, clock):
-    workflows.publish(definition("review", REVIEW))
+    workflows.publish(definition("review", REVIEW, startData=START_DATA))
 
     started = start(workflows, "review", key="learner-1", data={"start_date": "soon"})
 
@@ -120,3 +123,13 @@ def test_reminder_schema_errors(timing, message):
 
     with pytest.raises(DefinitionInvalid, match=message):
         compile_definition(document)
+
+
+def test_wait_from_undeclared_start_data_rejected():
+    with pytest.raises(DefinitionInvalid) as caught:
+        definition("review", REVIEW)
+
+    assert caught.value.errors == [
+        "action[0].timing.from: 'start_date' is not a start-data field of this "
+        "definition; declare it under startData"
+    ]

@@ -215,8 +215,11 @@ def test_dispatchers_share_timers_without_duplicates(postgres_url, clock):
 def test_failing_until_holds_instance_not_dispatcher(workflows, clock):
     """An expression that fails when a timer fires puts that instance on hold
     with the reason and the dispatcher fires the other timers."""
-    broken = [{**HOURLY[0], "until": "rounds.iteration >= 2 && assess.flag"}]
-    workflows.publish(definition("hourly-broken", broken))
+    # The definition declares the start-data field "flag", but the instance
+    # starts without it, so reading it fails only when the timer fires.
+    broken = [{**HOURLY[0], "until": "rounds.iteration >= 2 && flag"}]
+    flag = [{"id": "flag", "type": "boolean"}]
+    workflows.publish(definition("hourly-broken", broken, startData=flag))
     workflows.publish(definition("hourly", HOURLY))
     failing = start(workflows, "hourly-broken", key="episode-broken")
     healthy = start(workflows, "hourly", key="episode-healthy")
@@ -229,7 +232,7 @@ def test_failing_until_holds_instance_not_dispatcher(workflows, clock):
 
     held = workflows.instance(failing)
     assert held.status == "on-hold"
-    assert "undeclared reference to 'assess'" in (held.hold_reason or "")
+    assert "undeclared reference to 'flag'" in (held.hold_reason or "")
     assert workflows.instance(healthy).status == "active"
     assert workflows.count_events(healthy, "repeat.iteration") == 4
     assert _timers(workflows.engine, instance_id=failing, status="scheduled") == []

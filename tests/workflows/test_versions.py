@@ -101,7 +101,8 @@ def test_held_decision_fixed_by_new_version(workflows, nurse):
             "id": "check",
             "type": "decision",
             "branch": [
-                {"condition": "assess.missing > 2", "action": [task("act")]},
+                # Valid until run: no signal named "missing" has arrived.
+                {"condition": "signals.missing > 2", "action": [task("act")]},
                 {"otherwise": True, "action": [task("other")]},
             ],
         },

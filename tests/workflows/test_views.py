@@ -180,6 +180,26 @@ def test_timeline_by_pseudonymous_reference(client, seeded, care):
     assert "pressure-ulcer-prevention" in page
 
 
+def test_timeline_shows_labels_words_and_names(client, seeded, care):
+    """Recorded values show field labels and Yes/No, and the actor's name."""
+    care["engine"].complete(
+        _task_id(care, "admission_assessment"),
+        account_id=care["ids"][seeded.staff_email],
+        values=WATERLOW,
+    )
+    sign_in(client, seeded.staff_email)
+
+    page = client.get(f"/care/patients/{SUBJECT}").get_data(as_text=True)
+
+    assert "Ulcer present: No" in page
+    assert "Tissue malnutrition: 0" in page
+    assert "Total: 16" in page
+    assert "ulcer_present False" not in page
+    assert "Chloé STUB" in page
+    assert "account:" not in page
+    assert "<td>System</td>" in page
+
+
 def test_timeline_hidden_from_other_organisations(client, seeded, care):
     sign_in(client, seeded.hr_email)
 
