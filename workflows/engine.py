@@ -377,8 +377,10 @@ class WorkflowEngine:
             ]
             if missing:
                 raise WorkflowError(
-                    f"no organisation given for {missing} of {definition_id!r}; pass "
-                    f"one organisation slug per slot"
+                    f"no organisation given for the slot(s) {', '.join(missing)} of "
+                    f"{definition_id!r}; map each slot to an organisation slug, "
+                    f"such as {{{missing[0]!r}: 'SLUG'}} in the request's "
+                    f"organisations"
                 )
             now = self.clock.now()
             instance = WorkflowInstance(
