@@ -175,7 +175,11 @@ def portfolio_of(
     reviews = review_views(session, enrolment, now)
     for review in reviews:
         if review.status in OPEN:
-            due = f" by {review.due_at:%d %b %Y}" if review.due_at else ""
+            due = (
+                f" by {review.due_at.day} {review.due_at:%b %Y}"
+                if review.due_at
+                else ""
+            )
             due_next.insert(0, f"{review.title}{due}")
     return Portfolio(
         reference=enrolment.reference,

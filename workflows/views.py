@@ -84,10 +84,17 @@ def my_tasks() -> ResponseReturnValue:
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for view in views:
         groups[(view.team or "all teams", view.role or "")].append(view)
+    # Wards the account is a member of, for links to their daily metrics. A
+    # membership without a team covers every ward of its organisation, which
+    # has no single page to link to.
+    wards = sorted(
+        {(m.organisation, m.team) for m in memberships if m.team is not None}
+    )
     return render_template(
         "workflows/tasks.html",
         groups=sorted(groups.items()),
         memberships=memberships,
+        wards=wards,
         ward=ward,
         role=role,
         overdue=sum(view.overdue for view in views),
@@ -255,7 +262,7 @@ def ward_page(organisation: str, ward: str) -> ResponseReturnValue:
     if not may_see_ward(workflows, _account_id(), organisation, ward):
         abort(403)
     days = ward_metrics(workflows, organisation=organisation, ward=ward, days=14)
-    labels = [f"{day.day:%d %b}" for day in days]
+    labels = [f"{day.day.day} {day.day:%b}" for day in days]
     charts = [
         bar_chart(
             "Screened within 6 hours",

@@ -100,6 +100,14 @@ def test_my_tasks_shows_overdue_first(client, seeded, care):
     assert "ward-7 · registered-nurse" in page
 
 
+def test_my_tasks_links_ward_metrics(client, seeded, care):
+    sign_in(client, seeded.staff_email)
+
+    page = client.get("/care/tasks").get_data(as_text=True)
+
+    assert 'href="/care/wards/chelmer-valley/ward-7"' in page
+
+
 def test_other_ward_nurse_sees_nothing(client, seeded, care):
     sign_in(client, seeded.other_staff_email)
 
