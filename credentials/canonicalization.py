@@ -293,7 +293,7 @@ def canonicalize_jcs(value: Any) -> bytes:
 _SAFE_KEY_LIMIT = "\ud800"
 _AT_OR_ABOVE_SURROGATES = re.compile("[\ud800-\U0010ffff]")
 # rfc8785 rejects integers of magnitude 2**53 and above, although a
-# double holds 2**53 exactly, so the fast path leaves those to it.
+# double represents 2**53 exactly, so the fast path leaves those to it.
 _JCS_MAX_INTEGER = 2**53 - 1
 
 

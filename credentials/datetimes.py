@@ -40,9 +40,9 @@ def parse_date_time_stamp(value: object, *, field: str = "value") -> datetime:
 
 
 # One verification reads the same few stamps several times (the proof's
-# ``created``, ``validFrom``, ``validUntil``), and a verifier sees the same
-# issue dates again and again. Results are immutable datetimes; errors are
-# not cached.
+# ``created``, ``validFrom``, ``validUntil``), and a verifier parses the
+# same issue dates again and again. Results are immutable datetimes, and
+# errors are not cached.
 @lru_cache(maxsize=4096)
 def _parse_text(value: str, field: str) -> datetime:
     match = _DATE_TIME_STAMP.fullmatch(value)

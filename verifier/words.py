@@ -29,7 +29,7 @@ def spoken_date(value: date) -> str:
 
 
 # Every verification message includes its validity dates, and a verifier
-# sees the same few issue and expiry stamps again and again.
+# formats the same few issue and expiry stamps again and again.
 @lru_cache(maxsize=4096)
 def spoken_instant(text: str) -> str:
     """Return a ``dateTimeStamp`` as "4 November 2029", with the time of

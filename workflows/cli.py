@@ -468,8 +468,8 @@ def scheduler_command(poll_seconds: float, once: bool) -> None:
         lock, notice = _take_sqlite_lock()
         start_line += f" Run only one dispatcher per SQLite file: {notice}"
     scheduler = WorkflowScheduler(dispatcher, blocking=True, poll_seconds=poll_seconds)
-    # SIGTERM (from a service manager) stops the scheduler like Ctrl+C does,
-    # from the moment the start line tells the user how to stop it.
+    # SIGTERM (from a service manager) stops the scheduler as Ctrl+C does,
+    # from the moment the start line names both ways to stop it.
     signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
     try:
         click.echo(start_line)
@@ -493,7 +493,7 @@ def _describe_database(url: Any) -> str:
 
 
 def _take_sqlite_lock() -> tuple[Any, str]:
-    """Take the dispatcher lock of the data folder, and say what that shows.
+    """Take the data folder's dispatcher lock and describe the outcome.
 
     :returns: the open lock file, or None when another process holds it, and
         a sentence for the start line.

@@ -226,7 +226,7 @@ def _recorded_members(
     """Return the names a step records under its id, or None when any may be.
 
     The runtime stores a task's or handoff's form values and scores, a
-    decision's score value and band, and a repeat's round count; a call
+    decision's score value and band, and a repeat's round count. A call
     stores the called definition's variables, which this one cannot know.
     """
     kind = action["type"]

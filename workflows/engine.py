@@ -320,6 +320,7 @@ class WorkflowEngine:
         now: datetime,
         *,
         writes: BatchWrites | None = None,
+        locked: bool = False,
     ) -> Run:
         return Run(
             session,
@@ -329,6 +330,7 @@ class WorkflowEngine:
             actor=actor,
             load_definition=self.load_definition,
             writes=writes,
+            locked=locked,
         )
 
     def start(
@@ -400,8 +402,10 @@ class WorkflowEngine:
             )
             session.add(instance)
             session.flush()
-            run = self.make_run(session, instance, actor_of(account_id), now)
-            run._locked = True  # inserted in this transaction
+            # Inserted in this transaction, so no other one can read it yet.
+            run = self.make_run(
+                session, instance, actor_of(account_id), now, locked=True
+            )
             run.start()
             run.save()
             logger.info(
@@ -752,9 +756,9 @@ class WorkflowEngine:
         The batch raises the lock version of all its instances with one
         statement, marks its timers fired with another, moves each instance
         on, and writes the runs' new activities, timers and audit events
-        together before the commit. An
-        instance that changed since it was read is left out of the batch
-        and its timer is returned to be fired on its own. When anything
+        together before the commit. An instance that changed since it was
+        read is left out of the batch and its timer is returned to be fired
+        on its own. When anything
         else fails, the whole batch is rolled back and every timer is
         returned to be fired on its own, where a timer that fails again
         puts its instance on hold.
@@ -856,9 +860,10 @@ class WorkflowEngine:
         """Move the instance on for one fired timer of a locked batch."""
         now = timer.fired_at
         assert now is not None
-        run = self.make_run(session, instance, "dispatcher", now, writes=writes)
         # _lock_instances raised the instance's lock version already.
-        run._locked = True
+        run = self.make_run(
+            session, instance, "dispatcher", now, writes=writes, locked=True
+        )
         self._act_and_save(run, timer)
 
     def _lock_instances(
@@ -967,21 +972,8 @@ class WorkflowEngine:
         now = self.clock.now()
         run = self.make_run(session, instance, "dispatcher", now)
         run.lock()
-        lateness = (now - timer.due_at).total_seconds()
-        marked = session.connection().execute(
-            update(TIMERS)
-            .where(TIMERS.c.id == timer_id)
-            .where(TIMERS.c.status == "scheduled")
-            .values(status="fired", fired_at=now, lateness_seconds=lateness)
-        )
-        if marked.rowcount != 1:
+        if self._mark_fired(session, [timer], now) != 1:
             raise ConcurrentChange(f"timer {timer_id} changed while firing")
-        for name, value in (
-            ("status", "fired"),
-            ("fired_at", now),
-            ("lateness_seconds", lateness),
-        ):
-            set_committed_value(timer, name, value)
         self._act_and_save(run, timer)
         return timer
 

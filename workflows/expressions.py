@@ -36,6 +36,11 @@ def compile_expression(text: str) -> Any:
     :raises ExpressionFailed: when ``text`` is not valid CEL or its parse tree
         is deeper than :data:`MAX_EXPRESSION_DEPTH`.
     """
+    return _ENVIRONMENT.program(_parse(text))
+
+
+def _parse(text: str) -> Any:
+    """Parse ``text`` into a lark tree, raising as :func:`compile_expression`."""
     try:
         tree = _ENVIRONMENT.compile(text)
     except CELParseError as error:
@@ -49,7 +54,7 @@ def compile_expression(text: str) -> Any:
             f"{_abbreviate(text)} nests deeper than {MAX_EXPRESSION_DEPTH} parse "
             "levels; split it into scores or simpler conditions"
         )
-    return _ENVIRONMENT.program(tree)
+    return tree
 
 
 def _tree_depth(tree: Any) -> int:
@@ -149,8 +154,7 @@ def references(text: str) -> list[tuple[str, str | None]]:
 
     :raises ExpressionFailed: when ``text`` is not valid CEL.
     """
-    compile_expression(text)
-    tree = _ENVIRONMENT.compile(text)
+    tree = _parse(text)
     found: list[tuple[str, str | None]] = []
     bound: set[str] = set()
     dotted: set[int] = set()

@@ -128,7 +128,11 @@ class Run:
         actor: str,
         load_definition: DefinitionLoader,
         writes: BatchWrites | None = None,
+        locked: bool = False,
     ) -> None:
+        """:param locked: whether the caller already raised the instance's
+        lock version in this transaction, as a timer batch does.
+        """
         self.session = session
         self.instance = instance
         self.definition = definition
@@ -138,7 +142,7 @@ class Run:
         # Set when the run is one of a batch that writes its rows together.
         self.writes = writes
         self.variables = dict(instance.variables)
-        self._locked = False
+        self._locked = locked
         self._events: list[dict[str, Any]] = []
         self._timers: list[dict[str, Any]] = []
 
@@ -167,22 +171,19 @@ class Run:
         """Write the changed variables, the new events and the new timers.
 
         A run of a batch hands its events and timers to the batch, which
-        writes them with the other runs' rows before the commit.
+        writes them with the other runs' rows before the commit. Any other
+        run writes them at once through a :class:`BatchWrites` of its own.
         """
         if self.variables != self.instance.variables:
             self.instance.variables = dict(self.variables)
         self.session.add(self.instance)
-        if self.writes is not None:
-            self.writes.timers.extend(self._timers)
-            self.writes.events.extend(self._events)
-            self._timers = []
-            self._events = []
-            return
-        self.session.flush()
-        self._write_timers()
-        if self._events:
-            self.session.connection().execute(insert(EVENTS), self._events)
-            self._events = []
+        writes = self.writes or BatchWrites(self.session)
+        writes.timers.extend(self._timers)
+        writes.events.extend(self._events)
+        self._timers = []
+        self._events = []
+        if self.writes is None:
+            writes.write()
 
     def event(
         self,
@@ -203,13 +204,10 @@ class Run:
         )
 
     def _write_timers(self) -> None:
-        if self.writes is not None:
-            self.writes.timers.extend(self._timers)
-            self._timers = []
-            self.writes.write_timers()
-        elif self._timers:
-            self.session.connection().execute(insert(TIMERS), self._timers)
-            self._timers = []
+        writes = self.writes or BatchWrites(self.session)
+        writes.timers.extend(self._timers)
+        self._timers = []
+        writes.write_timers()
 
     def hold(self, activity: WorkflowActivity, reason: str) -> None:
         """Put the activity and the instance on hold, recording the reason."""
@@ -271,7 +269,11 @@ class Run:
         return activity
 
     def _run_for(
-        self, instance: WorkflowInstance, definition: Definition | None = None
+        self,
+        instance: WorkflowInstance,
+        definition: Definition | None = None,
+        *,
+        locked: bool = False,
     ) -> "Run":
         """Return a run on another instance (a caller or a called protocol)."""
         if definition is None:
@@ -286,6 +288,7 @@ class Run:
             actor=self.actor,
             load_definition=self.load_definition,
             writes=self.writes,
+            locked=locked,
         )
 
     # -- entering steps ----------------------------------------------------
@@ -545,10 +548,8 @@ class Run:
         self.session.flush()
         activity.child_instance_id = child.id
         self.session.add(activity)
-        run = self._run_for(child, child_definition)
-        run._locked = (
-            True  # inserted in this transaction, so no other one can read it yet
-        )
+        # Inserted in this transaction, so no other one can read it yet.
+        run = self._run_for(child, child_definition, locked=True)
         run.start()
         run.save()
         self.event("call.started", activity, {"instance": child.id})

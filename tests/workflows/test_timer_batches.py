@@ -66,7 +66,7 @@ def test_called_protocol_and_caller_timers_fire_in_one_batch(workflows, clock):
 
 def test_every_timer_kind_of_one_instance_in_one_batch(workflows, clock):
     """A repeat, a task's reminder and escalation and a wait of one instance
-    fall due together; each acts once, the wait's hand-off is written with
+    fall due together. Each acts once, the wait's hand-off is written with
     its task, and the repeat's next due time is a whole period later."""
     workflows.publish(
         definition(
