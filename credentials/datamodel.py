@@ -25,6 +25,10 @@ def is_url(value: object) -> bool:
     return isinstance(value, str) and _URL.fullmatch(value) is not None
 
 
+# A context entry is a URL or an inline context object.
+_CONTEXT_ENTRY_TYPES = (str, dict)
+
+
 def as_list(value: Any) -> list[Any]:
     """Return ``value`` as a list: a list unchanged, anything else wrapped."""
     return value if isinstance(value, list) else [value]
@@ -40,7 +44,7 @@ def _check_context(document: dict[str, Any], problems: list[str]) -> None:
             f"@context {document['@context']!r} does not start with {CREDENTIALS_V2!r}."
         )
     for entry in contexts:
-        if not isinstance(entry, str | dict):
+        if not isinstance(entry, _CONTEXT_ENTRY_TYPES):
             problems.append(f"@context entry {entry!r} is neither a URL nor an object.")
 
 

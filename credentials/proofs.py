@@ -11,12 +11,11 @@ Only a single proof object is supported; proof sets and chains (a list under
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from credentials.canonicalization import QuadMemo, check_safe_mode
+from credentials.canonicalization import Memo, check_safe_mode
 from credentials.datamodel import as_list, is_url
 from credentials.datetimes import format_date_time_stamp, parse_date_time_stamp
 from credentials.errors import InvalidDateTime, ProofError
@@ -44,8 +43,7 @@ class Signer(Protocol):
     def sign(self, data: bytes) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class Proof:
+class Proof(NamedTuple):
     """The fields of a parsed ``DataIntegrityProof``."""
 
     cryptosuite: str
@@ -118,7 +116,7 @@ def add_proof(
     unsecured = _without_proof(document)
     # Safe mode for both suites: JCS does not read contexts to sign, but an
     # undefined term would still be meaningless to every JSON-LD reader.
-    memo: QuadMemo = {}
+    memo = Memo()
     check_safe_mode(unsecured, loader, memo)
     signature = signer.sign(suite.hash_data(unsecured, config, loader, memo))
     secured = dict(unsecured)
@@ -183,9 +181,11 @@ def parse_proof(document: dict[str, Any]) -> Proof:
     challenge = proof.get("challenge")
     if challenge is not None and not isinstance(challenge, str):
         raise ProofError(f"proof.challenge {challenge!r} is not a string.")
-    domains = as_list(proof.get("domain", []))
-    if not all(isinstance(item, str) for item in domains):
-        raise ProofError(f"proof.domain {proof.get('domain')!r} is not a string.")
+    domain = proof.get("domain")
+    domains = as_list(domain) if "domain" in proof else []
+    for item in domains:
+        if not isinstance(item, str):
+            raise ProofError(f"proof.domain {domain!r} is not a string.")
     config = {key: value for key, value in proof.items() if key != "proofValue"}
     return Proof(
         cryptosuite=cryptosuite,
@@ -310,7 +310,7 @@ def verify_signature(
     proof: Proof,
     public_key: Ed25519PublicMultikey,
     loader: Any = None,
-    memo: QuadMemo | None = None,
+    memo: Memo | None = None,
 ) -> bool:
     """Return whether ``proof`` is a valid signature over ``document``.
 

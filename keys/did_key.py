@@ -63,6 +63,4 @@ def resolve_did_key(did: str) -> dict[str, Any]:
 
 def did_of(did_url: str) -> str:
     """Return the DID part of a DID URL (everything before ``#`` or ``?``)."""
-    for separator in ("#", "?"):
-        did_url = did_url.split(separator, 1)[0]
-    return did_url
+    return did_url.partition("#")[0].partition("?")[0]

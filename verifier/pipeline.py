@@ -22,11 +22,19 @@ fence in :mod:`verifier.fetch`.
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from credentials.canonicalization import QuadMemo, check_safe_mode, pinned_quads
+import orjson
+
+from credentials.canonicalization import (
+    Memo,
+    check_safe_mode,
+    is_plain_json_scalar,
+    pinned_quads,
+)
 from credentials.datamodel import (
     as_list,
     check_credential,
@@ -140,13 +148,23 @@ def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
     _survey(document, limit)
 
 
-def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> list[Any]:
-    """Check the document as :func:`check_nesting` does, and return every
-    entry of every ``@context`` in it (URLs, inline context objects and the
-    contexts nested in those), all in one walk."""
+class Survey(NamedTuple):
+    """What one walk over a document found."""
+
+    contexts: list[Any]
+    """Every entry of every ``@context``: URLs, inline context objects and
+    the contexts nested in those."""
+    plain_json: bool
+    """Whether every key is text and every value an object, an array, a
+    string or one of the scalars JCS writes without a float formatter."""
+
+
+def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> Survey:
+    """Check the document as :func:`check_nesting` does, and return its
+    contexts and whether it is plain JSON, all in one walk."""
     level = [document] if isinstance(document, _CONTAINERS) else []
-    texts: list[Any] = []
     contexts: list[Any] = []
+    scalars: list[Any] = []
     depth = 0
     while level:
         depth += 1
@@ -157,7 +175,6 @@ def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> list[Any]:
         below = []
         for value in level:
             if isinstance(value, dict):
-                texts.extend(value)
                 context = value.get("@context")
                 if context is not None:
                     contexts.extend(as_list(context))
@@ -167,25 +184,25 @@ def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> list[Any]:
             for item in items:
                 kind = type(item)
                 if kind is str:
-                    texts.append(item)
-                elif kind in _CONTAINERS or isinstance(item, _CONTAINERS):
+                    continue
+                if kind in _CONTAINERS or isinstance(item, _CONTAINERS):
                     below.append(item)
+                else:
+                    scalars.append(item)
         level = below
     try:
-        # One encode in C finds whether any key or string has a lone surrogate.
-        _joined(texts).encode("utf-8")
-    except UnicodeEncodeError:
+        # orjson refuses, in C, any key or string with a lone surrogate, and
+        # any key that is not text.
+        orjson.dumps(document)
+    except orjson.JSONEncodeError:
         _find_unencodable(document)
-    return contexts
-
-
-def _joined(texts: list[Any]) -> str:
-    try:
-        return "".join(texts)
-    except TypeError:
-        # A caller's Python object may have a key that is not text, which
-        # the data model checks report.
-        return "".join(text for text in texts if isinstance(text, str))
+        return Survey(contexts, False)
+    plain_json = True
+    for scalar in scalars:
+        if not is_plain_json_scalar(scalar):
+            plain_json = False
+            break
+    return Survey(contexts, plain_json)
 
 
 def _find_unencodable(document: Any) -> None:
@@ -235,9 +252,8 @@ def _urls_and_vocabularies(entries: list[Any]) -> tuple[list[str], list[str]]:
     return urls, vocabularies
 
 
-def _read_document(document: Any) -> tuple[Any, list[Any]]:
-    """Return the document, parsed if it is JSON text, and its context
-    entries.
+def _read_document(document: Any) -> tuple[Any, Survey]:
+    """Return the document, parsed if it is JSON text, and its survey.
 
     :raises MalformedDocument: as :func:`parse_json_document` does.
     """
@@ -258,7 +274,7 @@ def _check_contexts(
     document: dict[str, Any],
     contexts: list[Any],
     loader: Any,
-    memo: QuadMemo,
+    memo: Memo,
 ) -> bool:
     """Add the ``contexts-allowed`` check.
 
@@ -277,7 +293,7 @@ def _check_contexts(
         if pinned_quads(unsecured, loader, memo) is not None:
             # Every context of a document that converts on the fast path is
             # pinned, so only the proof's own contexts are left to look at.
-            urls = _urls_and_vocabularies(_survey(document.get("proof")))[0]
+            urls = _urls_and_vocabularies(_survey(document.get("proof")).contexts)[0]
     refused = [url for url in urls if not loader.allows(url)]
     if refused:
         result.add(
@@ -335,7 +351,7 @@ def _check_proof(
     controller_role: str,
     resolve_did: DidResolver,
     loader: Any,
-    memo: QuadMemo,
+    memo: Memo,
 ) -> Proof | None:
     """Add the ``proof`` and ``verification-method`` checks; return the proof."""
     try:
@@ -457,15 +473,16 @@ CREDENTIAL_CHECKS = (
 )
 
 
-def issued_at(document: dict[str, Any], proof: Proof | None) -> datetime | None:
-    """Return the instant a credential was issued: its proof's ``created``,
-    else its ``validFrom``, else None."""
+def _issuance_stamp(document: dict[str, Any], proof: Proof | None) -> str | None:
+    """Return the text of the instant a credential was issued: its proof's
+    ``created``, else its ``validFrom``, whichever first parses; else None."""
     for value in (proof.created if proof else None, document.get("validFrom")):
         if isinstance(value, str):
             try:
-                return parse_date_time_stamp(value)
+                parse_date_time_stamp(value)
             except CredentialError:
                 continue
+            return value
     return None
 
 
@@ -478,10 +495,12 @@ def _did_key_period(method: str) -> KeyPeriod:
 
 def _check_key_period(
     result: VerificationResult,
-    document: dict[str, Any],
     proof: Proof | None,
+    stamp: str | None,
     resolve_did: DidResolver,
 ) -> None:
+    """Add the ``key-valid-at-issuance`` check; ``stamp`` is the
+    :func:`_issuance_stamp` of the document."""
     check_id = "key-valid-at-issuance"
     if proof is None:
         result.add(check_id, False, "Not checked, because the proof is unusable.")
@@ -495,15 +514,16 @@ def _check_key_period(
     except Exception as error:  # any resolver failure is a failed check
         result.add(check_id, False, f"The key's history could not be read: {error}")
         return
-    signed = issued_at(document, proof)
-    if signed is None:
+    if stamp is None:
         result.add(
             check_id,
             False,
             "The document states no proof creation time or validFrom, so the "
             "key cannot be checked at issuance.",
         )
-    elif period.compromised is not None and signed >= period.compromised:
+        return
+    signed = parse_date_time_stamp(stamp)
+    if period.compromised is not None and signed >= period.compromised:
         result.add(
             check_id,
             False,
@@ -529,7 +549,8 @@ def _check_key_period(
         result.add(
             check_id,
             True,
-            f"The key was in use when the document was signed ({signed.isoformat()}).",
+            "The key was in use when the document was signed "
+            f"({spoken_instant(stamp)}).",
         )
 
 
@@ -560,7 +581,7 @@ def verify_credential(
     loader = loader or DEFAULT_LOADER
     now = now or datetime.now(UTC)
     try:
-        document, contexts = _read_document(document)
+        document, survey = _read_document(document)
     except MalformedDocument as error:
         result.add("well-formed", False, str(error))
         _skip(result, CREDENTIAL_CHECKS[1:], NOT_CHECKED)
@@ -574,7 +595,7 @@ def verify_credential(
     result.document = document
     result.add("well-formed", True, "The credential follows the VC Data Model 2.0.")
     _verify_well_formed_credential(
-        result, document, contexts, now, registry, resolve_did, loader, status_lists
+        result, document, survey, now, registry, resolve_did, loader, status_lists
     )
     return result
 
@@ -582,7 +603,7 @@ def verify_credential(
 def _verify_well_formed_credential(
     result: VerificationResult,
     document: dict[str, Any],
-    contexts: list[Any],
+    survey: Survey,
     now: datetime,
     registry: IssuerRegistry,
     resolve_did: DidResolver,
@@ -590,8 +611,9 @@ def _verify_well_formed_credential(
     status_lists: StatusListCache | None,
 ) -> None:
     proof = None
-    memo: QuadMemo = {}
-    if not _check_contexts(result, document, contexts, loader, memo):
+    issuer = issuer_id(document)
+    memo = Memo(plain_json=survey.plain_json)
+    if not _check_contexts(result, document, survey.contexts, loader, memo):
         _skip(
             result,
             ("proof", "verification-method"),
@@ -602,16 +624,16 @@ def _verify_well_formed_credential(
             result,
             document,
             purpose=ASSERTION_METHOD,
-            expected_controller=issuer_id(document),
+            expected_controller=issuer,
             controller_role="issuer",
             resolve_did=resolve_did,
             loader=loader,
             memo=memo,
         )
 
-    _check_key_period(result, document, proof, resolve_did)
+    stamp = _issuance_stamp(document, proof)
+    _check_key_period(result, proof, stamp, resolve_did)
 
-    issuer = issuer_id(document)
     member = registry.lookup(issuer)
     if member is not None:
         result.add(
@@ -628,13 +650,41 @@ def _verify_well_formed_credential(
             "whether to accept it.",
             severity="warning",
         )
-    assessment = registry.assess(issuer, document, issued_at(document, proof))
+    assessment = registry.assess(
+        issuer, document, None if stamp is None else parse_date_time_stamp(stamp)
+    )
     result.add(
         "issuer-allowed",
         assessment.allowed,
         assessment.message,
         severity="warning",
     )
+
+    outcome = check_status(
+        document,
+        lists=status_lists,
+        allowed_origins=member.origins if member is not None else (),
+        now=now,
+        # Without lists nothing is fetched, so nothing needs verifying.
+        verify_list=None
+        if status_lists is None
+        else _list_verifier(now, registry, resolve_did, loader),
+    )
+    result.add(
+        "status",
+        outcome.passed,
+        outcome.message,
+        severity="warning" if outcome.warning else "error",
+        reason=outcome.reason,
+    )
+    _check_validity(result, document, now)
+
+
+def _list_verifier(
+    now: datetime, registry: IssuerRegistry, resolve_did: DidResolver, loader: Any
+) -> Callable[[dict[str, Any]], list[str]]:
+    """Return a function that verifies a fetched status list credential with
+    the same sources and returns its failed checks, one sentence each."""
 
     def verify_list(status_list: dict[str, Any]) -> list[str]:
         inner = verify_credential(
@@ -650,21 +700,7 @@ def _verify_well_formed_credential(
             if not check.passed and check.severity == "error"
         ]
 
-    outcome = check_status(
-        document,
-        lists=status_lists,
-        allowed_origins=member.origins if member is not None else (),
-        now=now,
-        verify_list=verify_list,
-    )
-    result.add(
-        "status",
-        outcome.passed,
-        outcome.message,
-        severity="warning" if outcome.warning else "error",
-        reason=outcome.reason,
-    )
-    _check_validity(result, document, now)
+    return verify_list
 
 
 PRESENTATION_CHECKS = (
@@ -712,7 +748,7 @@ def verify_presentation(
     loader = loader or DEFAULT_LOADER
     now = now or datetime.now(UTC)
     try:
-        document, contexts = _read_document(document)
+        document, survey = _read_document(document)
     except MalformedDocument as error:
         result.add("well-formed", False, str(error))
         _skip(result, PRESENTATION_CHECKS[1:], NOT_CHECKED)
@@ -728,8 +764,8 @@ def verify_presentation(
 
     holder = _holder_id(document)
     proof = None
-    memo: QuadMemo = {}
-    if _check_contexts(result, document, contexts, loader, memo):
+    memo = Memo(plain_json=survey.plain_json)
+    if _check_contexts(result, document, survey.contexts, loader, memo):
         proof = _check_proof(
             result,
             document,

@@ -13,7 +13,7 @@ expansion cannot drop any. A document with an inline context is expanded.
 import hashlib
 from typing import Any
 
-from credentials.canonicalization import canonicalize_jcs
+from credentials.canonicalization import Memo, canonicalize_jcs
 
 NAME = "eddsa-jcs-2022"
 
@@ -37,14 +37,18 @@ def hash_data(
     document: dict[str, Any],
     proof_config: dict[str, Any],
     loader: Any = None,
-    memo: Any = None,
+    memo: Memo | None = None,
 ) -> bytes:
     """Return the 64 bytes that the Ed25519 signature covers.
 
-    ``loader`` and ``memo`` are accepted for a common signature with the
-    rdfc suite; JCS reads neither.
+    ``loader`` is accepted for a common signature with the rdfc suite; JCS
+    reads no contexts. ``memo`` may say that the document the two parts
+    come from holds plain JSON only.
     """
+    plain = memo is not None and memo.plain_json
     config = proof_options(document, proof_config)
-    proof_hash = hashlib.sha256(canonicalize_jcs(config)).digest()
-    document_hash = hashlib.sha256(canonicalize_jcs(document)).digest()
+    proof_hash = hashlib.sha256(canonicalize_jcs(config, plain_json=plain)).digest()
+    document_hash = hashlib.sha256(
+        canonicalize_jcs(document, plain_json=plain)
+    ).digest()
     return proof_hash + document_hash

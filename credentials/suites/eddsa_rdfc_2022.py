@@ -8,7 +8,7 @@ way; the hash data is SHA-256(proof configuration) || SHA-256(document).
 import hashlib
 from typing import Any
 
-from credentials.canonicalization import QuadMemo, canonicalize_rdfc
+from credentials.canonicalization import Memo, canonicalize_rdfc
 
 NAME = "eddsa-rdfc-2022"
 
@@ -25,7 +25,7 @@ def proof_options(
 
 
 def transform(
-    document: dict[str, Any], loader: Any = None, memo: QuadMemo | None = None
+    document: dict[str, Any], loader: Any = None, memo: Memo | None = None
 ) -> bytes:
     """Return the RDFC-1.0 canonical N-Quads of ``document`` as UTF-8."""
     return canonicalize_rdfc(document, loader, memo).encode("utf-8")
@@ -48,7 +48,7 @@ def hash_data(
     document: dict[str, Any],
     proof_config: dict[str, Any],
     loader: Any = None,
-    memo: QuadMemo | None = None,
+    memo: Memo | None = None,
 ) -> bytes:
     """Return the 64 bytes that the Ed25519 signature covers.
 
