@@ -355,7 +355,7 @@ def print_table(python: dict[str, float], js: dict[str, float] | None) -> None:
         reference = js.get(js_key) if js and js_key else None
         js_text = f"{reference:.3f}" if reference else "-"
         ratio = f"{ours / reference:.2f}" if reference else "-"
-        print(f"| {label} | {ours:.3f} | {js_text} | {ratio} | {ours / raw:.1f} |")
+        print(f"| {label} | {ours:.3f} | {js_text} | {ratio} | {ours / raw:.2f} |")
 
 
 def machine() -> str:

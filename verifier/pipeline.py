@@ -257,7 +257,7 @@ def _read_document(document: Any) -> tuple[Any, Survey]:
 
     :raises MalformedDocument: as :func:`parse_json_document` does.
     """
-    if isinstance(document, str | bytes):
+    if isinstance(document, (str, bytes)):
         document = _decode_json(document, MAX_DOCUMENT_BYTES)
     return document, _survey(document)
 
@@ -473,16 +473,22 @@ CREDENTIAL_CHECKS = (
 )
 
 
-def _issuance_stamp(document: dict[str, Any], proof: Proof | None) -> str | None:
-    """Return the text of the instant a credential was issued: its proof's
-    ``created``, else its ``validFrom``, whichever first parses; else None."""
+class Issuance(NamedTuple):
+    """When a credential says it was issued, as written and as an instant."""
+
+    stamp: str
+    instant: datetime
+
+
+def _issuance(document: dict[str, Any], proof: Proof | None) -> Issuance | None:
+    """Return when a credential was issued: its proof's ``created``, else
+    its ``validFrom``, whichever first parses; else None."""
     for value in (proof.created if proof else None, document.get("validFrom")):
         if isinstance(value, str):
             try:
-                parse_date_time_stamp(value)
+                return Issuance(value, parse_date_time_stamp(value))
             except CredentialError:
                 continue
-            return value
     return None
 
 
@@ -496,11 +502,10 @@ def _did_key_period(method: str) -> KeyPeriod:
 def _check_key_period(
     result: VerificationResult,
     proof: Proof | None,
-    stamp: str | None,
+    issuance: Issuance | None,
     resolve_did: DidResolver,
 ) -> None:
-    """Add the ``key-valid-at-issuance`` check; ``stamp`` is the
-    :func:`_issuance_stamp` of the document."""
+    """Add the ``key-valid-at-issuance`` check."""
     check_id = "key-valid-at-issuance"
     if proof is None:
         result.add(check_id, False, "Not checked, because the proof is unusable.")
@@ -514,7 +519,7 @@ def _check_key_period(
     except Exception as error:  # any resolver failure is a failed check
         result.add(check_id, False, f"The key's history could not be read: {error}")
         return
-    if stamp is None:
+    if issuance is None:
         result.add(
             check_id,
             False,
@@ -522,7 +527,7 @@ def _check_key_period(
             "key cannot be checked at issuance.",
         )
         return
-    signed = parse_date_time_stamp(stamp)
+    signed = issuance.instant
     if period.compromised is not None and signed >= period.compromised:
         result.add(
             check_id,
@@ -550,7 +555,7 @@ def _check_key_period(
             check_id,
             True,
             "The key was in use when the document was signed "
-            f"({spoken_instant(stamp)}).",
+            f"({spoken_instant(issuance.stamp)}).",
         )
 
 
@@ -631,8 +636,8 @@ def _verify_well_formed_credential(
             memo=memo,
         )
 
-    stamp = _issuance_stamp(document, proof)
-    _check_key_period(result, proof, stamp, resolve_did)
+    issuance = _issuance(document, proof)
+    _check_key_period(result, proof, issuance, resolve_did)
 
     member = registry.lookup(issuer)
     if member is not None:
@@ -651,7 +656,7 @@ def _verify_well_formed_credential(
             severity="warning",
         )
     assessment = registry.assess(
-        issuer, document, None if stamp is None else parse_date_time_stamp(stamp)
+        issuer, document, None if issuance is None else issuance.instant
     )
     result.add(
         "issuer-allowed",

@@ -16,7 +16,7 @@ declared CSTF alignment may issue that kind.
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from credentials.datamodel import as_list
@@ -114,8 +114,7 @@ class TrustedIssuer:
         return origin_of(url) in {origin_of(origin) for origin in self.origins}
 
 
-@dataclass(frozen=True)
-class IssuerAssessment:
+class IssuerAssessment(NamedTuple):
     """Whether an issuer is a member and may issue a credential, in words."""
 
     member: TrustedIssuer | None

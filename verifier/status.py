@@ -244,6 +244,21 @@ class StatusOutcome:
     warning: bool = False
 
 
+# The two outcomes that name no list are the same every time.
+NO_STATUS = StatusOutcome(
+    True,
+    "no-status",
+    "The credential has no status entry, so its issuer cannot revoke or suspend it.",
+)
+STATUS_NOT_CHECKED = StatusOutcome(
+    False,
+    "not-checked",
+    "Live status was not checked: this verification ran without access to "
+    "the issuer's status list, so a revocation or suspension would not show.",
+    warning=True,
+)
+
+
 def status_entries(document: dict[str, Any]) -> list[Any]:
     """Return the ``credentialStatus`` entries of a credential."""
     if "credentialStatus" not in document:
@@ -267,21 +282,9 @@ def check_status(
     """
     entries = status_entries(document)
     if not entries:
-        return StatusOutcome(
-            True,
-            "no-status",
-            "The credential has no status entry, so its issuer cannot revoke "
-            "or suspend it.",
-        )
+        return NO_STATUS
     if lists is None:
-        return StatusOutcome(
-            False,
-            "not-checked",
-            "Live status was not checked: this verification ran without access "
-            "to the issuer's status list, so a revocation or suspension would "
-            "not show.",
-            warning=True,
-        )
+        return STATUS_NOT_CHECKED
     issuer = issuer_id(document) or ""
     notes = []
     for position, entry in enumerate(entries, start=1):
