@@ -557,8 +557,8 @@ def _check_key_period(
         result.add(
             check_id,
             True,
-            "The key was in use when the document was signed "
-            f"({spoken_instant(stamp)}).",
+            "The key was in use when the document was signed on "
+            f"{spoken_instant(stamp)} ({stamp}).",
         )
 
 

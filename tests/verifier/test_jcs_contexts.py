@@ -241,3 +241,14 @@ def test_presentation_subclass_verifies_as_signed():
     result = verify_presentation(document, challenge=CHALLENGE, domain=DOMAIN, now=NOW)
 
     assert result.check("proof").passed, result.check("proof").message
+
+
+def test_key_period_message_keeps_signed_stamp():
+    created = "2026-01-01T00:00:30+01:00"
+    document = sign(ISSUER, credential({}), created=created)
+
+    check = verify_credential(document, now=NOW).check("key-valid-at-issuance")
+
+    assert check.passed, check.message
+    assert "31 December 2025 at 23:00 UTC" in check.message
+    assert created in check.message
