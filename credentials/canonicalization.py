@@ -51,8 +51,9 @@ class Memo:
     while the objects live, and each entry keeps its document alive for that
     reason. ``plain_json`` is set by a caller that has walked the whole
     document and found only the values :func:`is_plain_json_scalar`
-    accepts, text keys, objects and arrays; every part of that document then
-    needs no second walk before JCS.
+    accepts, strings, text keys, and objects and arrays that are exactly
+    ``dict`` and ``list``. Every part of that document then needs no second
+    walk before JCS.
     """
 
     quads: QuadMemo = field(default_factory=dict)

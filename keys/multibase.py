@@ -59,10 +59,14 @@ def decode_base58btc(text: str) -> bytes:
             f"Multibase value of {len(text)} characters is too long; "
             f"the limit is {_MAX_MULTIBASE_LENGTH}."
         )
-    if not text.startswith("z") or len(text) < 2:
+    if not text.startswith("z"):
         raise InvalidMultibase(
             f"Multibase value {text!r} does not start with 'z' (base58btc); "
             "only base58btc multibase is supported."
+        )
+    if len(text) < 2:
+        raise InvalidMultibase(
+            "Multibase value 'z' has no base58btc digits after the 'z'."
         )
     try:
         return _decode_base58(text[1:])

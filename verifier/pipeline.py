@@ -155,8 +155,9 @@ class Survey(NamedTuple):
     """Every entry of every ``@context``: URLs, inline context objects and
     the contexts nested in those."""
     plain_json: bool
-    """Whether every key is text and every value an object, an array, a
-    string or one of the scalars JCS writes without a float formatter."""
+    """Whether the document and every object and array in it is an exact
+    ``dict`` or ``list``, every key is text, and every other value a string
+    or one of the scalars JCS writes without a float formatter."""
 
 
 def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> Survey:
@@ -165,6 +166,10 @@ def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> Survey:
     level = [document] if isinstance(document, _CONTAINERS) else []
     contexts: list[Any] = []
     scalars: list[Any] = []
+    # orjson writes a subclass of dict or list from its storage, but rfc8785
+    # through the methods that the subclass may override, so only exact
+    # containers make plain JSON.
+    exact_containers = type(document) in _CONTAINERS
     depth = 0
     while level:
         depth += 1
@@ -185,8 +190,11 @@ def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> Survey:
                 kind = type(item)
                 if kind is str:
                     continue
-                if kind in _CONTAINERS or isinstance(item, _CONTAINERS):
+                if kind in _CONTAINERS:
                     below.append(item)
+                elif isinstance(item, _CONTAINERS):
+                    below.append(item)
+                    exact_containers = False
                 else:
                     scalars.append(item)
         level = below
@@ -197,7 +205,7 @@ def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> Survey:
     except orjson.JSONEncodeError:
         _find_unencodable(document)
         return Survey(contexts, False)
-    plain_json = True
+    plain_json = exact_containers
     for scalar in scalars:
         if not is_plain_json_scalar(scalar):
             plain_json = False
@@ -554,8 +562,8 @@ def _check_key_period(
         result.add(
             check_id,
             True,
-            "The key was in use when the document was signed "
-            f"({spoken_instant(issuance.stamp)}).",
+            "The key was in use when the document was signed on "
+            f"{spoken_instant(issuance.stamp)} ({issuance.stamp}).",
         )
 
 

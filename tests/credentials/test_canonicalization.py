@@ -395,6 +395,43 @@ def test_jcs_matches_rfc8785(value: Any) -> None:
     assert canonicalize_jcs(value) == expected
 
 
+# Characters where JSON escaping or UTF-16 key order could go wrong: the
+# controls, DEL and the JavaScript line separators, characters just below
+# and beyond U+FFFF, and a lone surrogate, which neither JCS path encodes.
+_JCS_CHARACTERS = st.characters() | st.sampled_from(
+    ["\x00", "\x1f", "\x7f", "\u2028", "\u2029", "\ue000", "\uffff"]
+    + ["\U00010000", "\U0001f600", "\ud800", '"', "\\"]
+)
+# Keys from a small alphabet, so that one object often has keys that sort
+# differently in UTF-16 and in code point order.
+_JCS_KEYS = st.text(st.sampled_from("a\ue000\uffff\U00010000\U0001f600"), max_size=3)
+plain_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+    | st.text(_JCS_CHARACTERS, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            _JCS_KEYS | st.text(_JCS_CHARACTERS, max_size=4), children, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain_json_values)
+def test_jcs_plain_json_matches_rfc8785(value: Any) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError):
+        with pytest.raises(MalformedDocument):
+            canonicalize_jcs(value, plain_json=True)
+        return
+    assert canonicalize_jcs(value, plain_json=True) == expected
+
+
 @pytest.mark.parametrize(
     "keys",
     [

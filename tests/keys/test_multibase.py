@@ -1,4 +1,7 @@
+import base58
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from keys.errors import InvalidKey, InvalidMultibase
 from keys.multibase import (
@@ -19,6 +22,15 @@ PEER_SECRET = "z3u2bfq538TcqvV7X3DFwt4uDBxKr62hk3t6ACXygeYkzyB3"
 def test_base58btc_round_trip():
     data = bytes(range(40))
     assert decode_base58btc(encode_base58btc(data)) == data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 4), st.binary(max_size=100))
+def test_base58btc_decodes_as_base58_package(zeros: int, data: bytes) -> None:
+    # A bare "z" is rejected: multibase text carries at least one digit.
+    assume(zeros or data)
+    text = "z" + base58.b58encode(bytes(zeros) + data).decode("ascii")
+    assert decode_base58btc(text) == bytes(zeros) + data
 
 
 def test_base58btc_keeps_leading_zero_bytes():
@@ -76,3 +88,8 @@ def test_secret_header_on_public_key_rejected():
 def test_encode_wrong_length_rejected(length):
     with pytest.raises(InvalidKey):
         encode_public_key_multibase(bytes(length))
+
+
+def test_lone_z_named_as_missing_digits():
+    with pytest.raises(InvalidMultibase, match="no base58btc digits"):
+        decode_base58btc("z")

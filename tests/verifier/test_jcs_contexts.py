@@ -180,3 +180,75 @@ def test_lone_surrogate_in_key_fails():
     result = verify_credential(document, now=NOW)
 
     assert "lone surrogate" in failed(result)["well-formed"]
+
+
+class ShownList(list[Any]):
+    """A list that iterates over other items than it stores, as a view
+    over stored data might. rfc8785 writes what iteration yields."""
+
+    def __iter__(self) -> Any:
+        return iter(["shown"])
+
+
+class ShownDict(dict[str, Any]):
+    """A dict whose items differ from what it stores."""
+
+    def __iter__(self) -> Any:
+        return iter(["shown"])
+
+    def __getitem__(self, key: str) -> Any:
+        return "shown"
+
+    def values(self) -> Any:
+        return ["shown"]
+
+    def items(self) -> Any:
+        return [("shown", "shown")]
+
+    def keys(self) -> Any:
+        return ["shown"]
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [ShownList([1.5, datetime(2026, 1, 1)]), ShownDict(stored=1.5)],
+    ids=["list", "dict"],
+)
+def test_container_subclass_verifies_as_signed(claim):
+    document = sign(ISSUER, credential({"claim": claim}))
+
+    result = verify_credential(document, now=NOW)
+
+    assert result.check("proof").passed, result.check("proof").message
+
+
+def test_presentation_subclass_verifies_as_signed():
+    unsigned = {
+        "@context": [V2],
+        "type": ["VerifiablePresentation"],
+        "holder": HOLDER.controller,
+        "verifiableCredential": [],
+        "note": ShownList([1.5]),
+    }
+    document = sign(
+        HOLDER,
+        unsigned,
+        proofPurpose="authentication",
+        challenge=CHALLENGE,
+        domain=DOMAIN,
+    )
+
+    result = verify_presentation(document, challenge=CHALLENGE, domain=DOMAIN, now=NOW)
+
+    assert result.check("proof").passed, result.check("proof").message
+
+
+def test_key_period_message_keeps_signed_stamp():
+    created = "2026-01-01T00:00:30+01:00"
+    document = sign(ISSUER, credential({}), created=created)
+
+    check = verify_credential(document, now=NOW).check("key-valid-at-issuance")
+
+    assert check.passed, check.message
+    assert "31 December 2025 at 23:00 UTC" in check.message
+    assert created in check.message
