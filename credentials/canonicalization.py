@@ -46,10 +46,10 @@ class Memo:
     """What one verification has learnt about its document, kept for the
     steps after. Create one per verification and drop it afterwards.
 
-    ``quads`` holds the quads already computed, keyed by the identities of
-    the document's values: the keys are object ids, which are only unique
-    while the objects live, and each entry keeps its document alive for that
-    reason. ``plain_json`` is set by a caller that has walked the whole
+    ``quads`` maps the identities of a document's values to the quads
+    already computed for it. The keys are object ids, which are unique only
+    while the objects live, so each entry keeps its document alive.
+    ``plain_json`` is set by a caller that has walked the whole
     document and found only the values :func:`is_plain_json_scalar`
     accepts, strings, text keys, and objects and arrays that are exactly
     ``dict`` and ``list``. Every part of that document then needs no second
@@ -337,7 +337,7 @@ def is_plain_json_scalar(value: Any) -> bool:
 
 
 def _jcs_compatible(value: Any) -> bool:
-    """Return whether ``value`` holds only text keys, strings, objects,
+    """Return whether ``value`` contains only text keys, strings, objects,
     arrays and the scalars :func:`is_plain_json_scalar` accepts."""
     level = [value]
     while level:
@@ -374,13 +374,14 @@ def _keys_below(value: Any, limit: str) -> bool:
 
 
 def _fast_jcs(value: Any, plain_json: bool) -> bytes | None:
-    """Return RFC 8785 bytes through orjson, or None if unsure.
+    """Serialize ``value`` to RFC 8785 bytes through orjson, or return None
+    where the two could differ.
 
     With sorted keys, orjson writes strings (with the same escapes), the
     scalars :func:`is_plain_json_scalar` accepts, objects and arrays as RFC
     8785 does, compact and in UTF-8. Its key order can differ only in text
     with characters beyond U+FFFF. It refuses lone surrogates and keys that
-    are not exactly ``str``; those go to rfc8785.
+    are not exactly ``str``, and the caller passes those to rfc8785.
     """
     if not plain_json and not _jcs_compatible(value):
         return None

@@ -149,7 +149,7 @@ def check_nesting(document: Any, limit: int = MAX_NESTING_DEPTH) -> None:
 
 
 class Survey(NamedTuple):
-    """What one walk over a document found."""
+    """The findings of one walk over a document."""
 
     contexts: list[Any]
     """Every entry of every ``@context``: URLs, inline context objects and
@@ -199,7 +199,7 @@ def _survey(document: Any, limit: int = MAX_NESTING_DEPTH) -> Survey:
                     scalars.append(item)
         level = below
     try:
-        # orjson refuses, in C, any key or string with a lone surrogate, and
+        # orjson rejects, in C, any key or string with a lone surrogate, and
         # any key that is not text.
         orjson.dumps(document)
     except orjson.JSONEncodeError:
@@ -482,15 +482,15 @@ CREDENTIAL_CHECKS = (
 
 
 class Issuance(NamedTuple):
-    """When a credential says it was issued, as written and as an instant."""
+    """The issuance time a credential states, as written and as an instant."""
 
     stamp: str
     instant: datetime
 
 
 def _issuance(document: dict[str, Any], proof: Proof | None) -> Issuance | None:
-    """Return when a credential was issued: its proof's ``created``, else
-    its ``validFrom``, whichever first parses; else None."""
+    """Return the issuance time of a credential: the proof's ``created`` if
+    it parses, else ``validFrom`` if it parses, else None."""
     for value in (proof.created if proof else None, document.get("validFrom")):
         if isinstance(value, str):
             try:

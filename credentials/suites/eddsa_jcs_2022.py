@@ -41,9 +41,9 @@ def hash_data(
 ) -> bytes:
     """Return the 64 bytes that the Ed25519 signature covers.
 
-    ``loader`` is accepted for a common signature with the rdfc suite; JCS
-    reads no contexts. ``memo`` may say that the document the two parts
-    come from holds plain JSON only.
+    ``loader`` is accepted for a common signature with the rdfc suite, but
+    JCS reads no contexts. ``memo`` may record that the document both parts
+    come from contains plain JSON only.
     """
     plain = memo is not None and memo.plain_json
     config = proof_options(document, proof_config)
