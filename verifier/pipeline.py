@@ -13,7 +13,9 @@ presentation: ``well-formed``, ``contexts-allowed``, ``proof``,
 then each credential's own checks.
 
 A check that cannot run because an earlier one failed is reported as failed
-with the reason, so the report always has the same rows. Contexts always
+with the reason, so the report always has the same rows. The rows after a
+credential's ``verification-method`` read its own claims, so they run only
+when its proof and signing key both passed. Contexts always
 come from the bundle. DIDs come from the resolver passed in (did:key only by
 default) and status lists from the status list cache passed in (none by
 default, which is reported as a warning); both fetch only through the
@@ -80,6 +82,10 @@ MAX_NESTING_DEPTH = 32
 _CONTAINERS = (dict, list)
 
 NOT_CHECKED = "Not checked, because the document is not well-formed."
+NOT_SIGNED = (
+    "Not checked, because the issuer's signature is not valid, so the "
+    "document's own claims cannot be relied on."
+)
 
 
 def _reject_constant(name: str) -> None:
@@ -643,6 +649,14 @@ def _verify_well_formed_credential(
             loader=loader,
             memo=memo,
         )
+
+    if proof is None or not all(check.passed for check in result.checks[-2:]):
+        # The rows below read the document's own claims (dates, issuer,
+        # status list addresses). Without a valid signature by the issuer's
+        # key those claims could say anything, and a status list address in
+        # them would even be fetched.
+        _skip(result, CREDENTIAL_CHECKS[4:], NOT_SIGNED)
+        return
 
     issuance = _issuance(document, proof)
     _check_key_period(result, proof, issuance, resolve_did)

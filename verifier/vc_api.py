@@ -134,6 +134,11 @@ def _rejected(error: _RequestRejected, check_ids: tuple[str, ...]) -> ApiRespons
 
 
 def _messages(result: VerificationResult, severity: str) -> list[str]:
+    """Return the messages of the failed checks of ``severity``, each once.
+
+    Rows that an earlier failure left unchecked share one message, which
+    ``checks`` still shows row by row.
+    """
     messages = [
         check.message
         for check in result.checks
@@ -141,7 +146,7 @@ def _messages(result: VerificationResult, severity: str) -> list[str]:
     ]
     for index, inner in enumerate(result.credentials, start=1):
         messages.extend(f"Credential {index}: {m}" for m in _messages(inner, severity))
-    return messages
+    return list(dict.fromkeys(messages))
 
 
 def _response(

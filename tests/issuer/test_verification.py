@@ -199,11 +199,16 @@ def test_reinstated_credential_passes(
     assert verify(seeded_database_url, signed).verified
 
 
-def test_no_status_source_is_warning(seeded_session, key_store, chelmer):
+def test_no_status_source_is_warning(
+    seeded_session, seeded_database_url, key_store, chelmer
+):
     signed = status_credential(seeded_session, key_store, chelmer)
 
-    result = verify_credential(signed, now=NOW)
+    with platform_sources(seeded_database_url) as sources:
+        sources["status_lists"] = None
+        result = verify_credential(signed, now=NOW, **sources)
 
+    assert result.check("proof").passed
     check = result.check("status")
     assert not check.passed
     assert check.severity == "warning"
