@@ -300,6 +300,13 @@ def canonicalize_jcs(value: Any, *, plain_json: bool = False) -> bytes:
         return fast
     try:
         return rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError as error:
+        raise MalformedDocument(
+            f"The document cannot be canonicalized with JCS: {error}. JCS "
+            "writes numbers as IEEE 754 doubles, so integers must lie between "
+            f"-{_JCS_MAX_INTEGER} and {_JCS_MAX_INTEGER}. Write a larger number "
+            "as a string, or sign with eddsa-rdfc-2022."
+        ) from error
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as error:
         raise MalformedDocument(
             f"The document cannot be canonicalized with JCS: {error}."

@@ -450,7 +450,7 @@ def test_jcs_sorts_keys_by_utf16_code_units(keys: list[str]) -> None:
 @pytest.mark.parametrize("number", [2**53, -(2**53), 2**53 + 1])
 def test_jcs_rejects_integers_beyond_safe_range(number: int) -> None:
     # rfc8785 accepts integers of magnitude up to 2**53 - 1 only.
-    with pytest.raises(MalformedDocument):
+    with pytest.raises(MalformedDocument, match="larger number as a string"):
         canonicalize_jcs({"count": number})
 
 
