@@ -217,6 +217,7 @@ def verify_command(
     """
     from passport.settings import FetchSettings
     from passport.verification import load_registry_file, verify_text
+    from verifier.vc_api import result_body
 
     try:
         FetchSettings.from_env()
@@ -259,7 +260,9 @@ def verify_command(
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="FILE") from error
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        # The same body as POST /credentials/verify returns, so scripts can
+        # read either.
+        click.echo(json.dumps(result_body(result), indent=2, ensure_ascii=False))
     else:
         _print_checks(result)
     sys.exit(EXIT_VERIFIED if result.verified else EXIT_NOT_VERIFIED)

@@ -149,12 +149,22 @@ def _messages(result: VerificationResult, severity: str) -> list[str]:
     return list(dict.fromkeys(messages))
 
 
+def result_body(
+    result: VerificationResult, extra_warnings: list[str] | None = None
+) -> dict[str, Any]:
+    """Return the JSON body of a verification response: ``verified``,
+    ``checks`` (and ``credentials`` for a presentation), then ``warnings`` and
+    ``errors`` with the message of each failed check of that severity."""
+    body = result.to_json()
+    body["warnings"] = (extra_warnings or []) + _messages(result, "warning")
+    body["errors"] = _messages(result, "error")
+    return body
+
+
 def _response(
     result: VerificationResult, *, status: int | None = None, extra_warnings: list[str]
 ) -> ApiResponse:
-    body = result.to_json()
-    body["warnings"] = extra_warnings + _messages(result, "warning")
-    body["errors"] = _messages(result, "error")
+    body = result_body(result, extra_warnings)
     if status is None:
         status = 200 if result.verified else 400
     return ApiResponse(status=status, body=body)

@@ -141,6 +141,11 @@ def test_verify_json_output(runner):
         assert isinstance(check["id"], str)
         assert isinstance(check["passed"], bool)
         assert isinstance(check["message"], str)
+    # The same shape as the VC API's response body.
+    assert output["errors"] == []
+    assert len(output["warnings"]) == sum(
+        1 for check in output["checks"] if not check["passed"]
+    )
 
 
 def test_verify_tampered_exits_1(runner, tmp_path):
