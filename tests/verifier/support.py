@@ -23,8 +23,10 @@ from cryptography.x509.oid import NameOID
 from credentials.document_loader import CREDENTIALS_V2
 from credentials.proofs import add_proof
 from credentials.status_list import MutableBitstring, encode_list
+from credentials.suites import eddsa_jcs_2022, eddsa_rdfc_2022
 from issuer.subjects import subject_by_code
 from issuer.training import build_training_credential
+from keys.multibase import encode_base58btc
 from keys.multikey import Ed25519KeyPair
 
 
@@ -224,3 +226,32 @@ def status_list_credential(
         },
     }
     return add_proof(unsigned, signer=issuer, created="2025-01-01T00:00:00Z")
+
+
+def sign_without_safe_mode(
+    pair: Ed25519KeyPair,
+    document: dict[str, Any],
+    suite: str = "eddsa-jcs-2022",
+    **options: str,
+) -> dict[str, Any]:
+    """Sign without the issuer's safe-mode check, as an outside issuer might.
+
+    The rdfc signature covers zero bytes, because the suite cannot hash a
+    document with an undefined term; only the contexts check may reject it.
+    """
+    config = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": suite,
+        "created": "2026-01-01T09:00:00Z",
+        "verificationMethod": pair.verification_method_id,
+        "proofPurpose": "assertionMethod",
+        **options,
+    }
+    if suite == "eddsa-jcs-2022":
+        signature = pair.sign(eddsa_jcs_2022.hash_data(document, config))
+        proof_options = eddsa_jcs_2022.proof_options(document, config)
+    else:
+        signature = pair.sign(bytes(64))
+        proof_options = eddsa_rdfc_2022.proof_options(document, config)
+    proof = {**proof_options, "proofValue": encode_base58btc(signature)}
+    return {**document, "proof": proof}

@@ -8,12 +8,9 @@ from typing import Any
 
 import pytest
 
-from credentials.suites import eddsa_jcs_2022, eddsa_rdfc_2022
-from keys.multibase import encode_base58btc
-from keys.multikey import Ed25519KeyPair
 from verifier import verify_credential, verify_presentation
 
-from .support import issuer_key, training_credential
+from .support import issuer_key, sign_without_safe_mode, training_credential
 
 NOW = datetime(2026, 3, 31, tzinfo=UTC)
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -22,35 +19,6 @@ CHALLENGE = "challenge-0001"
 DOMAIN = "https://hr.colne-estuary.example"
 ISSUER = issuer_key(1)
 HOLDER = issuer_key(2)
-
-
-def sign(
-    pair: Ed25519KeyPair,
-    document: dict[str, Any],
-    suite: str = "eddsa-jcs-2022",
-    **options: str,
-) -> dict[str, Any]:
-    """Sign without the issuer's safe-mode check, as an outside issuer might.
-
-    The rdfc signature covers zero bytes, because the suite cannot hash a
-    document with an undefined term; only the contexts check may reject it.
-    """
-    config = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": suite,
-        "created": "2026-01-01T09:00:00Z",
-        "verificationMethod": pair.verification_method_id,
-        "proofPurpose": "assertionMethod",
-        **options,
-    }
-    if suite == "eddsa-jcs-2022":
-        signature = pair.sign(eddsa_jcs_2022.hash_data(document, config))
-        proof_options = eddsa_jcs_2022.proof_options(document, config)
-    else:
-        signature = pair.sign(bytes(64))
-        proof_options = eddsa_rdfc_2022.proof_options(document, config)
-    proof = {**proof_options, "proofValue": encode_base58btc(signature)}
-    return {**document, "proof": proof}
 
 
 def credential(subject: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +37,7 @@ def presentation(credentials: list[Any], suite: str = "eddsa-jcs-2022") -> dict:
         "holder": HOLDER.controller,
         "verifiableCredential": credentials,
     }
-    return sign(
+    return sign_without_safe_mode(
         HOLDER,
         unsigned,
         suite,
@@ -99,7 +67,9 @@ def nested(depth: int) -> Any:
     ids=["subject", "deeper"],
 )
 def test_nested_unbundled_context_named(subject):
-    result = verify_credential(sign(ISSUER, credential(subject)), now=NOW)
+    result = verify_credential(
+        sign_without_safe_mode(ISSUER, credential(subject)), now=NOW
+    )
 
     assert not result.verified
     assert repr(UNBUNDLED) in failed(result)["contexts-allowed"]
@@ -112,14 +82,14 @@ def test_scoped_unbundled_context_named():
         {"claim": {"@id": "https://terms.example/claim", "@context": UNBUNDLED}},
     ]
 
-    result = verify_credential(sign(ISSUER, document), now=NOW)
+    result = verify_credential(sign_without_safe_mode(ISSUER, document), now=NOW)
 
     assert not result.verified
     assert repr(UNBUNDLED) in failed(result)["contexts-allowed"]
 
 
 def test_unbundled_context_in_proof_named():
-    document = sign(ISSUER, credential({}))
+    document = sign_without_safe_mode(ISSUER, credential({}))
     document["proof"]["@context"] = [V2, UNBUNDLED]
 
     result = verify_credential(document, now=NOW)
@@ -143,7 +113,9 @@ def test_presentation_names_credential_context(where):
 
 
 def test_jcs_presentation_checks_rdfc_credential_terms():
-    inner = sign(ISSUER, credential({"favouriteColour": "blue"}), "eddsa-rdfc-2022")
+    inner = sign_without_safe_mode(
+        ISSUER, credential({"favouriteColour": "blue"}), "eddsa-rdfc-2022"
+    )
 
     result = verify_presentation(
         presentation([inner]), challenge=CHALLENGE, domain=DOMAIN, now=NOW
@@ -155,7 +127,7 @@ def test_jcs_presentation_checks_rdfc_credential_terms():
 
 
 def test_deep_nesting_in_proof_fails():
-    document = sign(ISSUER, credential({}))
+    document = sign_without_safe_mode(ISSUER, credential({}))
     document["proof"]["extra"] = nested(40)
 
     result = verify_credential(document, now=NOW)
@@ -164,7 +136,7 @@ def test_deep_nesting_in_proof_fails():
 
 
 def test_deep_nesting_in_presented_credential_fails():
-    inner = sign(ISSUER, credential({"extra": nested(40)}))
+    inner = sign_without_safe_mode(ISSUER, credential({"extra": nested(40)}))
 
     result = verify_presentation(
         presentation([inner]), challenge=CHALLENGE, domain=DOMAIN, now=NOW
@@ -174,7 +146,7 @@ def test_deep_nesting_in_presented_credential_fails():
 
 
 def test_lone_surrogate_in_key_fails():
-    document = copy.deepcopy(sign(ISSUER, credential({})))
+    document = copy.deepcopy(sign_without_safe_mode(ISSUER, credential({})))
     document["credentialSubject"]["\ud800claim"] = 1
 
     result = verify_credential(document, now=NOW)
@@ -215,7 +187,7 @@ class ShownDict(dict[str, Any]):
     ids=["list", "dict"],
 )
 def test_container_subclass_verifies_as_signed(claim):
-    document = sign(ISSUER, credential({"claim": claim}))
+    document = sign_without_safe_mode(ISSUER, credential({"claim": claim}))
 
     result = verify_credential(document, now=NOW)
 
@@ -230,7 +202,7 @@ def test_presentation_subclass_verifies_as_signed():
         "verifiableCredential": [],
         "note": ShownList([1.5]),
     }
-    document = sign(
+    document = sign_without_safe_mode(
         HOLDER,
         unsigned,
         proofPurpose="authentication",
@@ -245,7 +217,7 @@ def test_presentation_subclass_verifies_as_signed():
 
 def test_key_period_message_keeps_signed_stamp():
     created = "2026-01-01T00:00:30+01:00"
-    document = sign(ISSUER, credential({}), created=created)
+    document = sign_without_safe_mode(ISSUER, credential({}), created=created)
 
     check = verify_credential(document, now=NOW).check("key-valid-at-issuance")
 

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from credentials.proofs import add_proof
-from credentials.suites import eddsa_jcs_2022, eddsa_rdfc_2022
-from keys.multibase import encode_base58btc
 from keys.multikey import Ed25519KeyPair
 from verifier import (
     IssuerRegistry,
@@ -18,6 +16,8 @@ from verifier import (
     verify_presentation,
 )
 from verifier.pipeline import CREDENTIAL_CHECKS, PRESENTATION_CHECKS
+
+from .support import sign_without_safe_mode
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "peer"
 INSIDE_VALIDITY = datetime(2026, 1, 1, tzinfo=UTC)
@@ -182,27 +182,6 @@ def test_inline_vocab_refused(suite):
     assert "'https://vocab.example/v#'" in failed(result)["contexts-allowed"]
 
 
-def _signed_without_term_check(pair, document, suite):
-    """Sign the way an outside issuer might, without our safe-mode check."""
-    config = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": suite,
-        "created": "2026-01-01T09:00:00Z",
-        "verificationMethod": pair.verification_method_id,
-        "proofPurpose": "assertionMethod",
-    }
-    module = eddsa_jcs_2022 if suite == "eddsa-jcs-2022" else eddsa_rdfc_2022
-    options = module.proof_options(document, config)
-    if suite == "eddsa-jcs-2022":
-        signature = pair.sign(module.hash_data(document, config))
-    else:
-        # The rdfc suite cannot hash a document with an undefined term, so
-        # this signature covers zero bytes. The context check must reject
-        # the document before the signature is checked.
-        signature = pair.sign(bytes(64))
-    return {**document, "proof": {**options, "proofValue": encode_base58btc(signature)}}
-
-
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
 def test_undefined_term_rejected_by_rdfc_only(suite):
     pair = Ed25519KeyPair.generate()
@@ -212,7 +191,7 @@ def test_undefined_term_rejected_by_rdfc_only(suite):
         "issuer": pair.did,
         "credentialSubject": {"id": "did:example:1", "favouriteColour": "blue"},
     }
-    signed = _signed_without_term_check(pair, document, suite)
+    signed = sign_without_safe_mode(pair, document, suite)
 
     result = verify_credential(signed)
 
@@ -240,7 +219,7 @@ def test_inline_import_of_unbundled_context_refused(suite):
         "issuer": pair.did,
         "credentialSubject": {"id": "did:example:1"},
     }
-    signed = _signed_without_term_check(pair, document, suite)
+    signed = sign_without_safe_mode(pair, document, suite)
 
     result = verify_credential(signed)
 
@@ -339,7 +318,7 @@ def test_jcs_inline_context_redefining_protected_term_refused():
         "issuer": pair.did,
         "credentialSubject": {"id": "did:example:1"},
     }
-    signed = _signed_without_term_check(pair, document, "eddsa-jcs-2022")
+    signed = sign_without_safe_mode(pair, document, "eddsa-jcs-2022")
 
     result = verify_credential(signed)
 
@@ -358,7 +337,7 @@ def test_jcs_inline_context_defining_new_term_verified():
         "issuer": pair.did,
         "credentialSubject": {"id": "did:example:1", "favouriteColour": "blue"},
     }
-    signed = _signed_without_term_check(pair, document, "eddsa-jcs-2022")
+    signed = sign_without_safe_mode(pair, document, "eddsa-jcs-2022")
 
     result = verify_credential(signed)
 
