@@ -43,8 +43,8 @@ QuadMemo = dict[tuple[Any, ...], tuple[dict[str, Any], list[Quad]]]
 
 @dataclass
 class Memo:
-    """What one verification has learnt about its document, kept for the
-    steps after. Create one per verification and drop it afterwards.
+    """The facts one verification has found about its document, kept for
+    the steps after. Create one per verification and drop it afterwards.
 
     ``quads`` maps the identities of a document's values to the quads
     already computed for it. The keys are object ids, which are unique only

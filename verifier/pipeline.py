@@ -58,6 +58,7 @@ from credentials.proofs import (
     DidResolver,
     Proof,
     check_purpose,
+    copy_without,
     parse_proof,
     resolve_verification_method,
     verify_signature,
@@ -303,7 +304,7 @@ def _check_contexts(
         isinstance(entry, str) for entry in contexts
     )
     if not as_written:
-        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        unsecured = copy_without(document, "proof")
         if pinned_quads(unsecured, loader, memo) is not None:
             # Every context of a document that converts on the fast path is
             # pinned, so only the proof's own contexts are left to look at.
@@ -515,15 +516,12 @@ def _did_key_period(method: str) -> KeyPeriod:
 
 def _check_key_period(
     result: VerificationResult,
-    proof: Proof | None,
+    proof: Proof,
     issuance: Issuance | None,
     resolve_did: DidResolver,
 ) -> None:
-    """Add the ``key-valid-at-issuance`` check."""
+    """Add the ``key-valid-at-issuance`` check for a proof that passed."""
     check_id = "key-valid-at-issuance"
-    if proof is None:
-        result.add(check_id, False, "Not checked, because the proof is unusable.")
-        return
     method = proof.verification_method
     try:
         if resolve_did is resolve_did_key:
@@ -650,11 +648,12 @@ def _verify_well_formed_credential(
             memo=memo,
         )
 
+    # _check_proof adds the proof and verification-method rows last.
     if proof is None or not all(check.passed for check in result.checks[-2:]):
         # The rows below read the document's own claims (dates, issuer,
         # status list addresses). Without a valid signature by the issuer's
-        # key those claims could say anything, and a status list address in
-        # them would even be fetched.
+        # key those claims are untrusted, and a status list address in them
+        # would even be fetched.
         _skip(result, CREDENTIAL_CHECKS[4:], NOT_SIGNED)
         return
 
